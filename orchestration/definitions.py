@@ -1,0 +1,38 @@
+"""The Dagster code location: ingest → dbt → event outbox, the publish sensor and the nightly run."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.dbt import dbt_resource, teei_dbt_models
+from orchestration.defs.events import event_outbox, publish_event_outbox
+from orchestration.defs.ingest import ingest_assets
+from orchestration.resources import PlatformResource
+from teei.settings import get_settings
+
+pipeline_job = dg.define_asset_job(
+    "teei_pipeline",
+    selection=dg.AssetSelection.all(),
+    description="Everything waiting in the landing folder through raw, dbt and the event outbox.",
+    executor_def=dg.in_process_executor,
+)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    nightly = dg.ScheduleDefinition(
+        name="nightly_pipeline",
+        job=pipeline_job,
+        cron_schedule="0 2 * * *",
+        execution_timezone=get_settings().timezone,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Processes every file waiting in the landing folder, nightly at 02:00 local time.",
+    )
+    return dg.Definitions(
+        assets=[*ingest_assets, teei_dbt_models, event_outbox],
+        jobs=[pipeline_job],
+        schedules=[nightly],
+        sensors=[publish_event_outbox],
+        resources={"platform": PlatformResource(), "dbt": dbt_resource},
+        executor=dg.in_process_executor,
+    )

@@ -1,0 +1,312 @@
+"""The `teei` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from teei.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="TEEI impact data platform.", no_args_is_help=True, add_completion=False)
+services_app = typer.Typer(help="The embedded PostgreSQL and NATS.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: migrations and reset.", no_args_is_help=True)
+app.add_typer(services_app, name="services")
+app.add_typer(db_app, name="db")
+
+console = Console()
+errors = Console(stderr=True)
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+SAMPLE_DATA_DIR = PROJECT_DIR / "sample_data"
+PROJECT_SCHEMAS = ("raw", "ops", "staging", "core", "pii")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+# --- services -----------------------------------------------------------------------------------
+
+
+def _start_services(settings: Settings) -> list[str]:
+    """Start the embedded services this configuration uses; returns the ones that were not running."""
+    from teei.services import ServiceError, Services
+
+    services = Services(settings)
+    started = [s.name for s in services.status() if s.embedded and s.detail == "stopped"]
+    try:
+        services.start()
+    except ServiceError as exc:
+        raise _fail(str(exc)) from exc
+    return started
+
+
+@services_app.command("start")
+def services_start() -> None:
+    """Start the embedded PostgreSQL and NATS (idempotent; waits until healthy)."""
+    settings = _settings()
+    started = _start_services(settings)
+    for name in started:
+        console.print(f"started {name}")
+    services_status()
+
+
+@services_app.command("stop")
+def services_stop() -> None:
+    """Stop the embedded PostgreSQL and NATS."""
+    from teei.services import Services
+
+    stopped = Services(_settings()).stop()
+    console.print("stopped " + ", ".join(stopped) if stopped else "nothing was running")
+
+
+@services_app.command("status")
+def services_status() -> None:
+    """Each service's URL and health; exit code 1 when one is down."""
+    from teei.services import Services
+
+    table = Table("service", "url", "health", "detail", "where")
+    statuses = Services(_settings()).status()
+    for status in statuses:
+        table.add_row(
+            status.name,
+            status.url,
+            "[green]healthy[/green]" if status.healthy else "[red]down[/red]",
+            status.detail,
+            "embedded" if status.embedded else "external",
+        )
+    console.print(table)
+    if not all(status.healthy for status in statuses):
+        raise typer.Exit(1)
+
+
+# --- database -----------------------------------------------------------------------------------
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply the versioned migrations of the raw and ops schemas (idempotent)."""
+    from teei.migrate import current_revision, migrate
+
+    settings = _settings()
+    migrate(settings.postgres_url)
+    console.print(f"database at revision {current_revision(settings.postgres_url)}")
+
+
+@db_app.command("reset")
+def db_reset(yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False) -> None:
+    """Drop and recreate the project's schemas (raw, ops, staging, core, pii)."""
+    import sqlalchemy as sa
+
+    from teei.db import create_db_engine
+    from teei.migrate import migrate
+
+    settings = _settings()
+    if not yes and not typer.confirm(f"Drop every table in {', '.join(PROJECT_SCHEMAS)}?"):
+        raise typer.Exit(1)
+    engine = create_db_engine(settings.postgres_url, pool_size=1)
+    with engine.begin() as db:
+        for schema in PROJECT_SCHEMAS:
+            db.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+    migrate(settings.postgres_url)
+    console.print("schemas dropped and migrations applied; run `teei run` to load the landing folder again")
+
+
+# --- pipeline -----------------------------------------------------------------------------------
+
+
+def _run(settings: Settings) -> int:
+    from teei.pipeline import run_pipeline
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        console=console, transient=True,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("starting Dagster run", total=None)
+
+        def on_progress(done: int, total: int, label: str) -> None:
+            progress.update(task, completed=done, total=total, description=f"materialized {label}")
+
+        summary = run_pipeline(settings, on_progress=on_progress)
+
+    table = Table("file", "entity", "in", "loaded", "quarantined", "duplicate", "status", title="Loads")
+    for load in summary.loads:
+        style = {"failed": "red", "skipped": "dim"}.get(load["status"], "green")
+        table.add_row(
+            load["file_name"], f"{load['source']}/{load['entity']}", str(load["rows_in"]),
+            str(load["rows_loaded"]), str(load["rows_quarantined"]), str(load["rows_duplicate"]),
+            f"[{style}]{load['status']}[/{style}]",
+        )  # fmt: skip
+    if not summary.loads:
+        table.add_row("(no files waiting)", "", "", "", "", "", "")
+    console.print(table)
+    if summary.publish:
+        console.print(
+            f"events published: {summary.publish.sent}, waiting in the outbox: {summary.publish.pending}"
+        )
+    console.print(f"Dagster run {summary.run_id}: " + ("[green]succeeded[/green]" if summary.succeeded else "[red]failed[/red]"))
+    if summary.error:
+        errors.print(f"[red]error:[/red] {summary.error}")
+    failed_loads = [load for load in summary.loads if load["status"] == "failed"]
+    return 0 if summary.succeeded and not failed_loads else 1
+
+
+@app.command("run")
+def run() -> None:
+    """The whole pipeline once, headless: every waiting file, dbt build, event outbox, publish."""
+    settings = _settings()
+    raise typer.Exit(_run(settings))
+
+
+@app.command("quarantine")
+def quarantine(
+    load: Annotated[int | None, typer.Option("--load", help="Only this load id.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 200,
+) -> None:
+    """The rejected rows with their reasons."""
+    import sqlalchemy as sa
+
+    from teei.db import create_db_engine
+
+    settings = _settings()
+    engine = create_db_engine(settings.postgres_url, pool_size=1)
+    with engine.connect() as db:
+        rows = db.execute(
+            sa.text(
+                """
+                SELECT q.load_id, l.file_name, q.source_row_number, q.raw_record, q.reasons
+                  FROM ops.quarantine q JOIN ops.loads l USING (load_id)
+                 WHERE CAST(:load AS bigint) IS NULL OR q.load_id = :load
+                 ORDER BY q.load_id, q.source_row_number
+                 LIMIT :limit
+                """
+            ),
+            {"load": load, "limit": limit},
+        ).all()
+    engine.dispose()
+    table = Table("load", "file", "row", "reasons", "record", show_lines=True)
+    for row in rows:
+        table.add_row(
+            str(row.load_id), row.file_name, str(row.source_row_number), "\n".join(row.reasons),
+            json.dumps(row.raw_record, ensure_ascii=False),
+        )  # fmt: skip
+    console.print(table if rows else "no quarantined rows")
+
+
+# --- up -----------------------------------------------------------------------------------------
+
+
+def stage_sample_data(settings: Settings, sample_dir: Path = SAMPLE_DATA_DIR) -> list[Path]:
+    """Copy the bundled sample exports into the landing folder (files already there are kept)."""
+    copied = []
+    for sample in sorted(sample_dir.rglob("*.csv")):
+        target = settings.landing_path / sample.relative_to(sample_dir)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(sample, target)
+            copied.append(target)
+    for source in ("kintell", "buddy", "upskilling", "roster"):
+        (settings.landing_path / source).mkdir(parents=True, exist_ok=True)
+    return copied
+
+
+def _serve(settings: Settings) -> list[subprocess.Popen[bytes]]:
+    bin_dir = Path(sys.executable).parent
+    workspace = str(PROJECT_DIR / "workspace.yaml")
+    logs = settings.home_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    commands = {
+        "dagster-webserver": [str(bin_dir / "dagster-webserver"), "-w", workspace, "-h", "127.0.0.1",
+                              "-p", str(settings.dagster_port)],
+        "dagster-daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
+        "api": [str(bin_dir / "uvicorn"), "api.app:create_app", "--factory", "--host", "127.0.0.1",
+                "--port", str(settings.api_port)],
+    }  # fmt: skip
+    processes = []
+    for name, command in commands.items():
+        with (logs / f"{name}.log").open("ab") as log:
+            processes.append(
+                subprocess.Popen(command, cwd=PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            )
+    return processes
+
+
+@app.command("up")
+def up(
+    serve: Annotated[bool, typer.Option(help="Serve the Dagster UI and the API until Ctrl-C.")] = True,
+) -> None:
+    """Start services, migrate, load the sample data through the pipeline, then serve the UI and API."""
+    from teei.migrate import migrate
+    from teei.services import Services, port_is_free
+
+    settings = _settings()
+    started = _start_services(settings)
+    migrate(settings.postgres_url)
+    copied = stage_sample_data(settings)
+    console.rule("TEEI impact data platform")
+    console.print(f"data under {settings.home_dir}; landing folder {settings.landing_path}")
+    if copied:
+        console.print(f"sample exports copied to the landing folder: {len(copied)} file(s)")
+    code = _run(settings)
+    dagster_url = f"http://127.0.0.1:{settings.dagster_port}"
+    api_url = f"http://127.0.0.1:{settings.api_port}"
+    console.print(f"Dagster UI  {dagster_url}   (runs, assets, the nightly schedule)")
+    console.print(f"HTTP API    {api_url}/docs   (health: {api_url}/health/ready)")
+    console.print(f"PostgreSQL  {settings.postgres_url}")
+    if not serve:
+        raise typer.Exit(code)
+    busy = [str(p) for p in (settings.dagster_port, settings.api_port) if not port_is_free(p)]
+    if busy:
+        raise _fail(f"port(s) {', '.join(busy)} are taken; set TEEI_DAGSTER_PORT / TEEI_API_PORT")
+    processes = _serve(settings)
+    console.print(f"serving (logs in {settings.home_dir / 'logs'}); press Ctrl-C to stop")
+    try:
+        while all(process.poll() is None for process in processes):
+            time.sleep(1)
+        raise _fail(f"a server exited early; see the logs in {settings.home_dir / 'logs'}")
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        services = Services(settings)
+        for name, service in (("nats", services.nats), ("postgres", services.postgres)):
+            if name in started and service is not None:
+                service.stop()
+                console.print(f"stopped {name}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""Versioned migrations of the `raw` and `ops` schemas (Alembic), run by `teei db migrate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def alembic_config(postgres_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # Not `sqlalchemy.url`: Alembic would interpolate `%` in passwords.
+    config.attributes["postgres_url"] = postgres_url
+    config.set_main_option("teei.postgres_url", postgres_url.replace("%", "%%"))
+    return config
+
+
+def migrate(postgres_url: str, revision: str = "head") -> None:
+    """Bring the database to `revision`; running it again changes nothing."""
+    command.upgrade(alembic_config(postgres_url), revision)
+
+
+def current_revision(postgres_url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    from teei.db import create_db_engine
+
+    engine = create_db_engine(postgres_url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table_schema": "ops"})
+            return context.get_current_revision()
+    finally:
+        engine.dispose()

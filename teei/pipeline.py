@@ -1,0 +1,118 @@
+"""`teei run`: the whole pipeline once, headless, through Dagster's own API on the PostgreSQL instance."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from teei.dagster_home import ensure_dagster_home
+from teei.db import create_db_engine
+from teei.outbox import PublishReport, publish_outbox
+from teei.settings import Settings
+
+
+@dataclass
+class PipelineSummary:
+    run_id: str
+    succeeded: bool
+    loads: list[dict[str, Any]] = field(default_factory=list)
+    steps_failed: list[str] = field(default_factory=list)
+    publish: PublishReport | None = None
+    error: str | None = None
+
+
+def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSummary:
+    """Materialize every asset in one Dagster run, then publish the outbox (what the sensor does).
+
+    `on_progress(done, total, label)` is called as assets materialize.
+    """
+    ensure_dagster_home(settings)
+    from dagster import DagsterEventType, DagsterInstance
+
+    from orchestration.definitions import defs, pipeline_job
+
+    definitions = defs()
+    job = definitions.resolve_job_def(pipeline_job.name)
+    total = len(definitions.resolve_asset_graph().get_all_asset_keys() - _external_keys(definitions))
+    engine = create_db_engine(settings.postgres_url, pool_size=1, application_name="teei-run")
+    try:
+        with engine.connect() as db:
+            last_load = db.execute(sa.text("SELECT coalesce(max(load_id), 0) FROM ops.loads")).scalar_one()
+        run_id = str(uuid.uuid4())
+        with DagsterInstance.get() as instance:
+            outcome: dict[str, Any] = {}
+
+            def execute() -> None:
+                try:
+                    outcome["result"] = job.execute_in_process(
+                        instance=instance, run_id=run_id, raise_on_error=False, tags={"teei/trigger": "teei run"}
+                    )
+                except Exception as exc:  # reported below, never swallowed
+                    outcome["error"] = exc
+
+            worker = threading.Thread(target=execute, name="teei-run", daemon=True)
+            worker.start()
+            seen = 0
+            while worker.is_alive():
+                worker.join(0.5)
+                if on_progress is None:
+                    continue
+                records = instance.get_records_for_run(
+                    run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION
+                ).records
+                if len(records) != seen:
+                    seen = len(records)
+                    latest = records[-1].event_log_entry.dagster_event
+                    label = latest.asset_key.to_user_string() if latest and latest.asset_key else ""
+                    on_progress(seen, total, label)
+            summary = PipelineSummary(run_id=run_id, succeeded=False)
+            if "error" in outcome:
+                summary.error = f"{type(outcome['error']).__name__}: {outcome['error']}"
+            else:
+                result = outcome["result"]
+                summary.succeeded = result.success
+                summary.steps_failed = [
+                    event.step_key or "" for event in result.all_events if event.is_step_failure
+                ]
+                if not result.success:
+                    summary.error = _first_failure(result)
+        summary.loads = _loads_since(engine, last_load)
+        summary.publish = publish_outbox(engine, settings.nats_server_url)
+        if summary.publish.error:
+            summary.succeeded = False
+            summary.error = summary.error or f"events wait in the outbox: {summary.publish.error}"
+        return summary
+    finally:
+        engine.dispose()
+
+
+def _external_keys(definitions: Any) -> set[Any]:
+    graph = definitions.resolve_asset_graph()
+    return {key for key in graph.get_all_asset_keys() if not graph.get(key).is_materializable}
+
+
+def _first_failure(result: Any) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            return f"{event.step_key}: {error.message.strip() if error else 'failed'}"
+    return "the run failed"
+
+
+def _loads_since(engine: sa.Engine, last_load: int) -> list[dict[str, Any]]:
+    with engine.connect() as db:
+        rows = db.execute(
+            sa.text(
+                """
+                SELECT load_id, source, entity, file_name, status, rows_in, rows_loaded,
+                       rows_quarantined, rows_duplicate, error
+                  FROM ops.loads WHERE load_id > :last ORDER BY load_id
+                """
+            ),
+            {"last": last_load},
+        ).mappings()
+        return [dict(row) for row in rows]

@@ -1,0 +1,176 @@
+"""The one settings object of the platform.
+
+Every setting is an environment variable (`TEEI_*`, plus `DAGSTER_HOME`), also read from `.env`.
+Development defaults work with no configuration at all; with `TEEI_ENV=production` a missing or
+placeholder secret stops start-up with a message naming the setting.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only values; production refuses every one of them.
+DEV_SECRET = "dev-only-change-me"
+PLACEHOLDER_SECRETS = frozenset({"", DEV_SECRET, "changeme", "change-me", "secret", "please-change"})
+
+EMBEDDED_DB_USER = "teei"
+EMBEDDED_DB_PASSWORD = "teei"
+EMBEDDED_DB_NAME = "teei"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    """Configuration of every TEEI process (CLI, Dagster code location, API, consumer)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TEEI_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    env: Literal["development", "production"] = "development"
+    home: Path = Path(".teei")
+    # External services; when unset, the embedded ones under TEEI_HOME are used.
+    database_url: str | None = None
+    nats_url: str | None = None
+    landing_dir: Path | None = None
+    timezone: str = "Europe/Oslo"
+
+    # Ports of the embedded services and of what `make up` serves.
+    postgres_port: int = Field(default=5433, ge=1, le=65535)
+    nats_port: int = Field(default=4222, ge=1, le=65535)
+    nats_monitor_port: int = Field(default=8222, ge=1, le=65535)
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    dagster_port: int = Field(default=3000, ge=1, le=65535)
+
+    # Secrets.
+    jwt_secret: SecretStr | None = SecretStr(DEV_SECRET)
+    jwt_public_key: str | None = None
+    pseudonym_key: SecretStr = SecretStr(DEV_SECRET)
+    webhook_secret: SecretStr = SecretStr(DEV_SECRET)
+
+    dagster_home: Path | None = Field(
+        default=None, validation_alias=AliasChoices("DAGSTER_HOME", "TEEI_DAGSTER_HOME")
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"TEEI_TIMEZONE={value!r} is not a known IANA time zone") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme.split("+")[0] not in {"postgresql", "postgres"}:
+            raise ValueError("TEEI_DATABASE_URL must be a postgresql:// URL")
+        return value or None
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in {"nats", "tls", "ws", "wss"}:
+            raise ValueError("TEEI_NATS_URL must be a nats:// URL")
+        return value or None
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems = [
+            f"TEEI_{name.upper()} is missing or a placeholder"
+            for name in ("pseudonym_key", "webhook_secret")
+            if getattr(self, name).get_secret_value() in PLACEHOLDER_SECRETS
+        ]
+        jwt_secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+        if not self.jwt_public_key and jwt_secret in PLACEHOLDER_SECRETS:
+            problems.append("TEEI_JWT_SECRET (or TEEI_JWT_PUBLIC_KEY) is missing or a placeholder")
+        if not self.database_url:
+            problems.append("TEEI_DATABASE_URL must be set in production (no embedded PostgreSQL)")
+        if not self.nats_url:
+            problems.append("TEEI_NATS_URL must be set in production (no embedded NATS)")
+        if problems:
+            raise ValueError("refusing to start with TEEI_ENV=production: " + "; ".join(problems))
+        return self
+
+    # --- derived values -------------------------------------------------------------------------
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.resolve()
+
+    @property
+    def landing_path(self) -> Path:
+        return (self.landing_dir or self.home / "landing").resolve()
+
+    @property
+    def dagster_home_path(self) -> Path:
+        return (self.dagster_home or self.home / "dagster").resolve()
+
+    @property
+    def uses_embedded_postgres(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def uses_embedded_nats(self) -> bool:
+        return self.nats_url is None
+
+    @property
+    def postgres_url(self) -> str:
+        """The PostgreSQL URL every client uses (`postgresql://…`, no driver suffix)."""
+        if self.database_url:
+            return self.database_url
+        return (
+            f"postgresql://{EMBEDDED_DB_USER}:{EMBEDDED_DB_PASSWORD}"
+            f"@127.0.0.1:{self.postgres_port}/{EMBEDDED_DB_NAME}"
+        )
+
+    @property
+    def nats_server_url(self) -> str:
+        return self.nats_url or f"nats://127.0.0.1:{self.nats_port}"
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning a validation failure into one message naming each bad setting."""
+    try:
+        return Settings()
+    except ValueError as exc:  # pydantic.ValidationError is a ValueError
+        raise SettingsError(_describe(exc)) from exc
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
+
+
+def _describe(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)
+    lines = []
+    for error in errors():
+        location = error.get("loc") or ()
+        name = f"TEEI_{str(location[0]).upper()}" if location else "settings"
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        lines.append(message if message.startswith(("TEEI_", "refusing")) else f"{name}: {message}")
+    return "invalid settings: " + "; ".join(lines)

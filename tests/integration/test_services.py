@@ -1,0 +1,77 @@
+"""`teei services`: embedded PostgreSQL and NATS under a home folder, started as a user would."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from teei.cli import app as teei_cli
+from teei.services import EmbeddedPostgres, ServiceError, free_port
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    tmp_path.chmod(0o711)  # ours; the unprivileged PostgreSQL user must reach its folders
+    home = tmp_path / "teei-home"
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "TEEI_HOME": str(home),
+        "TEEI_POSTGRES_PORT": str(free_port()),
+        "TEEI_NATS_PORT": str(free_port()),
+        "TEEI_NATS_MONITOR_PORT": str(free_port()),
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("TEEI_DATABASE_URL", "TEEI_NATS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def test_start_is_idempotent_status_prints_urls_and_stop_stops(home: Path) -> None:
+    runner = CliRunner()
+    try:
+        first = runner.invoke(teei_cli, ["services", "start"])
+        assert first.exit_code == 0, first.output
+        assert "started postgres" in first.output and "started nats" in first.output
+
+        again = runner.invoke(teei_cli, ["services", "start"])
+        assert again.exit_code == 0, again.output
+        assert "started" not in again.output
+
+        status = runner.invoke(teei_cli, ["services", "status"], terminal_width=200)
+        assert status.exit_code == 0, status.output
+        url = next(word for word in status.output.split() if word.startswith("postgresql://"))
+        with psycopg.connect(url) as connection:
+            assert connection.execute("SELECT current_database()").fetchone() == ("teei",)
+        assert "nats://127.0.0.1:" in status.output
+        assert (home / "postgres" / "data" / "PG_VERSION").exists()
+    finally:
+        stop = runner.invoke(teei_cli, ["services", "stop"])
+    assert stop.exit_code == 0
+    assert "stopped nats, postgres" in stop.output
+    down = runner.invoke(teei_cli, ["services", "status"], terminal_width=200)
+    assert down.exit_code == 1
+    assert "stopped" in down.output
+
+
+def test_a_taken_port_is_named(home: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        with pytest.raises(ServiceError, match=rf"port {port} .* TEEI_POSTGRES_PORT"):
+            EmbeddedPostgres(home, port).start()
+
+
+def test_a_damaged_data_folder_is_named(home: Path) -> None:
+    data = home / "postgres" / "data"
+    data.mkdir(parents=True)
+    (data / "base").mkdir()  # leftovers, but no PG_VERSION
+    result = CliRunner().invoke(teei_cli, ["services", "start"])
+    assert result.exit_code == 1
+    assert "damaged" in result.output and "data" in result.output
