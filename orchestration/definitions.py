@@ -1,6 +1,5 @@
 """The Dagster code location: ingest → dbt → event outbox, the publish sensor and the nightly run."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -86,17 +86,12 @@ def services_status() -> None:
     """Each service's URL and health; exit code 1 when one is down."""
     from teei.services import Services
 
-    table = Table("service", "url", "health", "detail", "where")
     statuses = Services(_settings()).status()
     for status in statuses:
-        table.add_row(
-            status.name,
-            status.url,
-            "[green]healthy[/green]" if status.healthy else "[red]down[/red]",
-            status.detail,
-            "embedded" if status.embedded else "external",
-        )
-    console.print(table)
+        health = "[green]healthy[/green]" if status.healthy else "[red]down[/red]"
+        where = "embedded" if status.embedded else "external"
+        # One line per service, never wrapped: the URL is meant to be copied.
+        console.print(f"{status.name:<9} {health:<7} {status.url}  ({where}; {status.detail})", soft_wrap=True)
     if not all(status.healthy for status in statuses):
         raise typer.Exit(1)
 
@@ -141,9 +136,13 @@ def _run(settings: Settings) -> int:
     from teei.pipeline import run_pipeline
 
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        console=console, transient=True,
-    ) as progress:  # fmt: skip
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("starting Dagster run", total=None)
 
         def on_progress(done: int, total: int, label: str) -> None:
@@ -155,18 +154,22 @@ def _run(settings: Settings) -> int:
     for load in summary.loads:
         style = {"failed": "red", "skipped": "dim"}.get(load["status"], "green")
         table.add_row(
-            load["file_name"], f"{load['source']}/{load['entity']}", str(load["rows_in"]),
-            str(load["rows_loaded"]), str(load["rows_quarantined"]), str(load["rows_duplicate"]),
+            load["file_name"],
+            f"{load['source']}/{load['entity']}",
+            str(load["rows_in"]),
+            str(load["rows_loaded"]),
+            str(load["rows_quarantined"]),
+            str(load["rows_duplicate"]),
             f"[{style}]{load['status']}[/{style}]",
-        )  # fmt: skip
+        )
     if not summary.loads:
         table.add_row("(no files waiting)", "", "", "", "", "", "")
     console.print(table)
     if summary.publish:
-        console.print(
-            f"events published: {summary.publish.sent}, waiting in the outbox: {summary.publish.pending}"
-        )
-    console.print(f"Dagster run {summary.run_id}: " + ("[green]succeeded[/green]" if summary.succeeded else "[red]failed[/red]"))
+        console.print(f"events published: {summary.publish.sent}, waiting in the outbox: {summary.publish.pending}")
+    console.print(
+        f"Dagster run {summary.run_id}: " + ("[green]succeeded[/green]" if summary.succeeded else "[red]failed[/red]")
+    )
     if summary.error:
         errors.print(f"[red]error:[/red] {summary.error}")
     failed_loads = [load for load in summary.loads if load["status"] == "failed"]
@@ -209,9 +212,12 @@ def quarantine(
     table = Table("load", "file", "row", "reasons", "record", show_lines=True)
     for row in rows:
         table.add_row(
-            str(row.load_id), row.file_name, str(row.source_row_number), "\n".join(row.reasons),
+            str(row.load_id),
+            row.file_name,
+            str(row.source_row_number),
+            "\n".join(row.reasons),
             json.dumps(row.raw_record, ensure_ascii=False),
-        )  # fmt: skip
+        )
     console.print(table if rows else "no quarantined rows")
 
 
@@ -238,12 +244,26 @@ def _serve(settings: Settings) -> list[subprocess.Popen[bytes]]:
     logs = settings.home_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     commands = {
-        "dagster-webserver": [str(bin_dir / "dagster-webserver"), "-w", workspace, "-h", "127.0.0.1",
-                              "-p", str(settings.dagster_port)],
+        "dagster-webserver": [
+            str(bin_dir / "dagster-webserver"),
+            "-w",
+            workspace,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(settings.dagster_port),
+        ],
         "dagster-daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
-        "api": [str(bin_dir / "uvicorn"), "api.app:create_app", "--factory", "--host", "127.0.0.1",
-                "--port", str(settings.api_port)],
-    }  # fmt: skip
+        "api": [
+            str(bin_dir / "uvicorn"),
+            "api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(settings.api_port),
+        ],
+    }
     processes = []
     for name, command in commands.items():
         with (logs / f"{name}.log").open("ab") as log:

@@ -6,10 +6,16 @@ import os
 from pathlib import Path
 
 import yaml
+from sqlalchemy.engine import make_url
 
 from teei.settings import Settings
 
 STORAGE_URL_VARIABLE = "TEEI_DAGSTER_STORAGE_URL"
+
+
+def dagster_storage_url(postgres_url: str) -> str:
+    """dagster-postgres interpolates parameters client-side (psycopg2); SQLAlchemy 2.1 would pick psycopg 3."""
+    return make_url(postgres_url).set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -35,5 +41,5 @@ def ensure_dagster_home(settings: Settings) -> Path:
     if not config_file.exists() or config_file.read_text() != text:
         config_file.write_text(text)
     os.environ["DAGSTER_HOME"] = str(home)
-    os.environ[STORAGE_URL_VARIABLE] = settings.postgres_url
+    os.environ[STORAGE_URL_VARIABLE] = dagster_storage_url(settings.postgres_url)
     return home

@@ -27,11 +27,11 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import sqlalchemy as sa
+from connectors.csv_reader import AcceptedRow, RejectedRow, read_csv
+from connectors.registry import EntitySpec
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from connectors.csv_reader import AcceptedRow, RejectedRow, read_csv
-from connectors.registry import EntitySpec
 from teei.identity import Pseudonymiser
 
 log = logging.getLogger(__name__)
@@ -80,9 +80,7 @@ def load_csv_file(
     file_name = file_name or path.name
     sha256 = file_sha256(path)
     rows = read_csv(path, spec, timezone=timezone)
-    return load_rows(
-        engine, rows, spec, file_name=file_name, file_sha256=sha256, pseudonym_key=pseudonym_key
-    )
+    return load_rows(engine, rows, spec, file_name=file_name, file_sha256=sha256, pseudonym_key=pseudonym_key)
 
 
 def load_rows(
@@ -119,9 +117,7 @@ def load_rows(
                     "error": f"{type(exc).__name__}: {exc}",
                 },
             ).scalar_one()
-        return LoadResult(
-            load_id, spec.source, spec.entity, file_name, file_sha256, "failed", error=str(exc)
-        )
+        return LoadResult(load_id, spec.source, spec.entity, file_name, file_sha256, "failed", error=str(exc))
 
 
 def _load(
@@ -188,9 +184,17 @@ def _load(
         (rows_in, loaded, rejected + superseded, duplicates, status, load_id),
     )
     return LoadResult(
-        load_id, spec.source, spec.entity, file_name, sha256, status,
-        rows_in=rows_in, rows_loaded=loaded, rows_quarantined=rejected + superseded, rows_duplicate=duplicates,
-    )  # fmt: skip
+        load_id,
+        spec.source,
+        spec.entity,
+        file_name,
+        sha256,
+        status,
+        rows_in=rows_in,
+        rows_loaded=loaded,
+        rows_quarantined=rejected + superseded,
+        rows_duplicate=duplicates,
+    )
 
 
 def raw_columns(spec: EntitySpec) -> list[str]:

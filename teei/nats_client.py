@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,8 @@ from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
 from contracts.events import STREAMS, CloudEvent
+
+log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW = timedelta(hours=24)
 ACK_TIMEOUT_S = 10.0
@@ -52,13 +55,21 @@ async def connect(url: str, *, name: str = "teei", connect_timeout: float = 2.0)
         name=name,
         connect_timeout=connect_timeout,
         allow_reconnect=False,
-        max_reconnect_attempts=0,
+        # nats-py reads 0 as "retry forever"; 1 means: try, retry once, then raise NoServersError.
+        max_reconnect_attempts=1,
+        reconnect_time_wait=0.2,
+        error_cb=_log_connection_error,
     )
     try:
         yield connection
     finally:
         with contextlib.suppress(Exception):
             await connection.drain()
+
+
+async def _log_connection_error(error: Exception) -> None:
+    # nats-py's default prints a traceback per attempt; callers report the final error themselves.
+    log.debug("NATS connection error: %r", error)
 
 
 async def ensure_streams(js: JetStreamContext) -> None:

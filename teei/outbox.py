@@ -163,9 +163,7 @@ def _outgoing(row: sa.Row[Any]) -> nats_client.OutgoingEvent:
     # Validated against its contract before it leaves.
     payload = EVENT_TYPES[(row.type, version)].model_validate(payload_data)
     created_at: datetime = row.created_at
-    envelope = CloudEvent.wrap(
-        payload, natural_key=row.natural_key, time=created_at, correlation_id=row.correlation_id
-    )
+    envelope = CloudEvent.wrap(payload, natural_key=row.natural_key, time=created_at, correlation_id=row.correlation_id)
     assert envelope.id == str(row.event_id)
     return nats_client.OutgoingEvent(subject=row.subject, envelope=envelope)
 

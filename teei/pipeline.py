@@ -61,9 +61,7 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
                 worker.join(0.5)
                 if on_progress is None:
                     continue
-                records = instance.get_records_for_run(
-                    run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION
-                ).records
+                records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
                 if len(records) != seen:
                     seen = len(records)
                     latest = records[-1].event_log_entry.dagster_event
@@ -75,9 +73,7 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
             else:
                 result = outcome["result"]
                 summary.succeeded = result.success
-                summary.steps_failed = [
-                    event.step_key or "" for event in result.all_events if event.is_step_failure
-                ]
+                summary.steps_failed = [event.step_key or "" for event in result.all_events if event.is_step_failure]
                 if not result.success:
                     summary.error = _first_failure(result)
         summary.loads = _loads_since(engine, last_load)

@@ -166,9 +166,19 @@ class EmbeddedPostgres:
             self._initdb()
         options = f"-h 127.0.0.1 -p {self.port} -k {self.socket_dir}"
         result = self._pg(
-            "pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.log_file), "-w",
-            "-t", str(int(START_TIMEOUT_S)), "-o", options, check=False,
-        )  # fmt: skip
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            str(int(START_TIMEOUT_S)),
+            "-o",
+            options,
+            check=False,
+        )
         if result.returncode != 0:
             raise ServiceError(
                 f"PostgreSQL did not start from {self.data_dir} (the data folder may be damaged). "
@@ -226,10 +236,20 @@ class EmbeddedPostgres:
             os.chown(password_file, int(run_as["user"]), int(run_as["group"]))  # type: ignore[call-overload]
         try:
             result = self._pg(
-                "initdb", "-D", str(self.data_dir), "-U", EMBEDDED_DB_USER, "--pwfile", str(password_file),
-                "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                EMBEDDED_DB_USER,
+                "--pwfile",
+                str(password_file),
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
                 check=False,
-            )  # fmt: skip
+            )
         finally:
             password_file.unlink(missing_ok=True)
         if result.returncode != 0:
@@ -250,9 +270,7 @@ class EmbeddedPostgres:
 
     def _ensure_database(self) -> None:
         with psycopg.connect(self._admin_url(), autocommit=True) as connection:
-            exists = connection.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DB_NAME,)
-            ).fetchone()
+            exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DB_NAME,)).fetchone()
             if not exists:
                 connection.execute(f'CREATE DATABASE "{EMBEDDED_DB_NAME}"')
 
@@ -264,10 +282,21 @@ def _ensure_service_user(name: str) -> pwd.struct_passwd:
         pass
     useradd = shutil.which("useradd") or "/usr/sbin/useradd"
     result = subprocess.run(
-        [useradd, "--system", "--no-create-home", "--home-dir", "/nonexistent",
-         "--shell", "/usr/sbin/nologin", "--user-group", name],
-        check=False, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            useradd,
+            "--system",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            "/usr/sbin/nologin",
+            "--user-group",
+            name,
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0 and "already exists" not in result.stderr:
         raise ServiceError(
             f"could not create the unprivileged system user {name!r} that runs PostgreSQL "
@@ -338,11 +367,26 @@ class EmbeddedNats:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             process = subprocess.Popen(
-                [str(self.binary()), "-a", "127.0.0.1", "-p", str(self.port), "-m", str(self.monitor_port),
-                 "-js", "-sd", str(self.store_dir), "-P", str(self.pid_file)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, cwd=self.root,
-            )  # fmt: skip
+                [
+                    str(self.binary()),
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-m",
+                    str(self.monitor_port),
+                    "-js",
+                    "-sd",
+                    str(self.store_dir),
+                    "-P",
+                    str(self.pid_file),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=self.root,
+            )
         self._process = process
         try:
             self._wait_ready(process)
@@ -437,15 +481,26 @@ class Services:
 
     def status(self) -> list[ServiceStatus]:
         postgres, nats = self.postgres, self.nats
-        statuses = [postgres.status()] if postgres else [
-            ServiceStatus("postgres", self.settings.postgres_url, *postgres_health(self.settings.postgres_url),
-                          embedded=False)
-        ]  # fmt: skip
+        statuses = (
+            [postgres.status()]
+            if postgres
+            else [
+                ServiceStatus(
+                    "postgres", self.settings.postgres_url, *postgres_health(self.settings.postgres_url), embedded=False
+                )
+            ]
+        )
         if nats:
             statuses.append(nats.status())
         else:
-            statuses.append(ServiceStatus("nats", self.settings.nats_server_url, *_nats_reachable(
-                self.settings.nats_server_url), embedded=False))  # fmt: skip
+            statuses.append(
+                ServiceStatus(
+                    "nats",
+                    self.settings.nats_server_url,
+                    *_nats_reachable(self.settings.nats_server_url),
+                    embedded=False,
+                )
+            )
         return statuses
 
 

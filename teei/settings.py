@@ -61,9 +61,7 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr = SecretStr(DEV_SECRET)
     webhook_secret: SecretStr = SecretStr(DEV_SECRET)
 
-    dagster_home: Path | None = Field(
-        default=None, validation_alias=AliasChoices("DAGSTER_HOME", "TEEI_DAGSTER_HOME")
-    )
+    dagster_home: Path | None = Field(default=None, validation_alias=AliasChoices("DAGSTER_HOME", "TEEI_DAGSTER_HOME"))
 
     @field_validator("timezone")
     @classmethod
@@ -136,8 +134,7 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return (
-            f"postgresql://{EMBEDDED_DB_USER}:{EMBEDDED_DB_PASSWORD}"
-            f"@127.0.0.1:{self.postgres_port}/{EMBEDDED_DB_NAME}"
+            f"postgresql://{EMBEDDED_DB_USER}:{EMBEDDED_DB_PASSWORD}@127.0.0.1:{self.postgres_port}/{EMBEDDED_DB_NAME}"
         )
 
     @property

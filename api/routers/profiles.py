@@ -82,7 +82,9 @@ def get_profile(user_id: UserId, db: ConnectionDep) -> Profile:
     row = db.execute(PROFILE_QUERY, {"user_id": user_id}).mappings().one()
     if row["sessions"] == 0:
         raise HTTPException(status_code=404, detail=f"no profile for user {user_id}")
-    roles = [role for role, flag in (("participant", row["is_participant"]), ("volunteer", row["is_volunteer"])) if flag]
+    roles = [
+        role for role, flag in (("participant", row["is_participant"]), ("volunteer", row["is_volunteer"])) if flag
+    ]
     return Profile(
         user_id=user_id,
         roles=roles,

@@ -1,8 +1,8 @@
 """dbt models as Dagster assets: `dbt build` runs models and their tests inside the asset."""
 
-from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -54,4 +54,8 @@ def teei_dbt_models(
     yield from dbt.cli(["build"], context=context).stream()
 
 
-dbt_resource = DbtCliResource(project_dir=dbt_project)
+# The dbt of this environment, found without relying on PATH (the venv need not be activated).
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+dbt_resource = DbtCliResource(
+    project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE) if DBT_EXECUTABLE.exists() else "dbt"
+)

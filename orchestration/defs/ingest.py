@@ -1,12 +1,11 @@
 """Ingest assets: one `raw/<source>_<entity>` asset per source entity, all through the one loader."""
 
-from __future__ import annotations
 
 from pathlib import Path
 
 import dagster as dg
-
 from connectors.registry import ENTITIES, EntitySpec, entity_for_file
+
 from orchestration.resources import PlatformResource
 from teei.loader import LoadResult, load_csv_file
 
@@ -17,9 +16,7 @@ def waiting_files(landing_dir: Path, spec: EntitySpec) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        path
-        for path in folder.iterdir()
-        if path.is_file() and entity_for_file(path.relative_to(landing_dir)) == spec
+        path for path in folder.iterdir() if path.is_file() and entity_for_file(path.relative_to(landing_dir)) == spec
     )
 
 

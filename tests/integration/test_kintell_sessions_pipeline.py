@@ -68,8 +68,12 @@ def test_kintell_file_flows_through_raw_core_events_and_api(teei_env: Any, jetst
     # ops.loads: the counts add up
     [load] = rows(engine, "SELECT * FROM ops.loads")
     assert (load["status"], load["rows_in"], load["rows_loaded"], load["rows_quarantined"], load["rows_duplicate"]) == (
-        "succeeded", 8, 6, 1, 1,
-    )  # fmt: skip
+        "succeeded",
+        8,
+        6,
+        1,
+        1,
+    )
 
     # raw: six sessions, with lineage, emails normalised
     raw = rows(engine, "SELECT * FROM raw.kintell_sessions ORDER BY source_row_number")
@@ -111,14 +115,15 @@ def test_kintell_file_flows_through_raw_core_events_and_api(teei_env: Any, jetst
     with TestClient(create_app(teei_env.settings)) as client:
         response = client.get(f"/v1/profiles/{participant}")
         ready = client.get("/health/ready")
+        unknown = client.get(f"/v1/profiles/{'0' * 64}")
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["user_id"] == participant
     assert "participant" in body["roles"]
     assert body["kintell"]["sessions"] == len(expected)
-    assert body["kintell"]["hours"] == pytest.approx(
-        sum(float(r["volunteer_hours"] or 0) for r in expected)
-    )
+    assert body["kintell"]["hours"] == pytest.approx(sum(float(r["volunteer_hours"] or 0) for r in expected))
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"]["dagster_storage"]["healthy"] is True
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -10,16 +13,20 @@ import pytest
 from typer.testing import CliRunner
 
 from teei.cli import app as teei_cli
-from teei.services import EmbeddedPostgres, ServiceError, free_port
+from teei.services import EmbeddedPostgres, ServiceError, Services, free_port
+from teei.settings import load_settings
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    tmp_path.chmod(0o711)  # ours; the unprivileged PostgreSQL user must reach its folders
-    home = tmp_path / "teei-home"
-    monkeypatch.chdir(tmp_path)
+def home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    # pytest's tmp_path sits in a root-only folder; the unprivileged PostgreSQL user needs a path it
+    # can traverse, so this folder (ours, just made) is opened for traversal only.
+    base = Path(tempfile.mkdtemp(prefix="teei-services-"))
+    base.chmod(0o711)
+    home = base / "teei-home"
+    monkeypatch.chdir(base)
     for name, value in {
         "TEEI_HOME": str(home),
         "TEEI_POSTGRES_PORT": str(free_port()),
@@ -29,7 +36,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv(name, value)
     for name in ("TEEI_DATABASE_URL", "TEEI_NATS_URL"):
         monkeypatch.delenv(name, raising=False)
-    return home
+    yield home
+    Services(load_settings()).stop()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def test_start_is_idempotent_status_prints_urls_and_stop_stops(home: Path) -> None:
@@ -43,7 +52,7 @@ def test_start_is_idempotent_status_prints_urls_and_stop_stops(home: Path) -> No
         assert again.exit_code == 0, again.output
         assert "started" not in again.output
 
-        status = runner.invoke(teei_cli, ["services", "status"], terminal_width=200)
+        status = runner.invoke(teei_cli, ["services", "status"])
         assert status.exit_code == 0, status.output
         url = next(word for word in status.output.split() if word.startswith("postgresql://"))
         with psycopg.connect(url) as connection:
@@ -54,7 +63,7 @@ def test_start_is_idempotent_status_prints_urls_and_stop_stops(home: Path) -> No
         stop = runner.invoke(teei_cli, ["services", "stop"])
     assert stop.exit_code == 0
     assert "stopped nats, postgres" in stop.output
-    down = runner.invoke(teei_cli, ["services", "status"], terminal_width=200)
+    down = runner.invoke(teei_cli, ["services", "status"])
     assert down.exit_code == 1
     assert "stopped" in down.output
 

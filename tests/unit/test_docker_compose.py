@@ -13,8 +13,14 @@ SERVICES = COMPOSE["services"]
 def test_every_long_running_service_has_a_health_check() -> None:
     long_running = {name for name, service in SERVICES.items() if service.get("restart") != "no"}
     assert long_running >= {
-        "postgres", "nats", "pgadmin", "dagster-webserver", "dagster-daemon", "dagster-user-code", "api"
-    }  # fmt: skip
+        "postgres",
+        "nats",
+        "pgadmin",
+        "dagster-webserver",
+        "dagster-daemon",
+        "dagster-user-code",
+        "api",
+    }
     missing = sorted(name for name in long_running if "healthcheck" not in SERVICES[name])
     assert missing == []
 

@@ -52,8 +52,7 @@ def upgrade() -> None:
         """
     )
     op.execute(
-        "CREATE INDEX loads_file_sha256_idx ON ops.loads (source, entity, file_sha256) "
-        "WHERE status = 'succeeded'"
+        "CREATE INDEX loads_file_sha256_idx ON ops.loads (source, entity, file_sha256) WHERE status = 'succeeded'"
     )
     op.execute(
         """

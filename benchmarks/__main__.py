@@ -1,0 +1,210 @@
+"""`make bench`: throughput of the platform's paths as ratios against baselines measured in the same run.
+
+CSV → raw (SPEC §15): the loader (parse, map, validate, pseudonymise, COPY, upsert, lineage) against
+  - `psql \\copy` of the same file into a bare all-text table (the limit), and
+  - pandas `read_csv` + `to_sql` (what a user writes by hand);
+  and peak memory of the loader for a file 4× larger (flat means streaming).
+outbox → JetStream: `publish_outbox` against raw nats-py async publishing of the same payloads.
+
+Sizes: BENCH_ROWS (default 200000) rows for the loader and \\copy, BENCH_PANDAS_ROWS (default 50000)
+for pandas (it is compared by rows per second), BENCH_EVENTS (default 20000) outbox rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import psycopg
+from teei.samples import write_kintell_sessions
+
+from teei.db import create_db_engine, with_database
+from teei.migrate import migrate
+from teei.services import EmbeddedNats, EmbeddedPostgres, free_port
+
+ROWS = int(os.environ.get("BENCH_ROWS", "200000"))
+PANDAS_ROWS = int(os.environ.get("BENCH_PANDAS_ROWS", "50000"))
+EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def fresh_database(server: EmbeddedPostgres, name: str) -> str:
+    with psycopg.connect(with_database(server.url, "postgres"), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(server.url, name)
+    migrate(url)
+    return url
+
+
+def psql_copy(url: str, path: Path) -> None:
+    with open(path, encoding="utf-8") as handle:
+        header = handle.readline().strip().split(",")
+    columns = ", ".join(f'"c{i}" text' for i in range(len(header)))
+    psql = str(EmbeddedPostgres.bin_dir() / "psql")
+    subprocess.run([psql, url, "-qc", f"DROP TABLE IF EXISTS bare; CREATE TABLE bare ({columns})"], check=True)
+    subprocess.run([psql, url, "-qc", f"\\copy bare FROM '{path}' WITH (FORMAT csv, HEADER true)"], check=True)
+
+
+def pandas_to_sql(url: str, path: Path) -> None:
+    import pandas as pd
+
+    engine = create_db_engine(url)
+    frame = pd.read_csv(path)
+    frame.to_sql("by_hand", engine, if_exists="replace", index=False)
+    engine.dispose()
+
+
+def loader_in_subprocess(url: str, path: Path) -> tuple[float, int]:
+    """(seconds, peak RSS in MiB) of one load in a fresh process, so memory is the loader's alone."""
+    code = (
+        "import sys, time, resource; from pathlib import Path; from zoneinfo import ZoneInfo;"
+        "from connectors.registry import get_entity; from teei.db import create_db_engine;"
+        "from teei.loader import load_csv_file;"
+        "engine = create_db_engine(sys.argv[1]); started = time.perf_counter();"
+        "r = load_csv_file(engine, Path(sys.argv[2]), get_entity('kintell', 'sessions'),"
+        " timezone=ZoneInfo('Europe/Oslo'), pseudonym_key='bench');"
+        "assert r.status == 'succeeded', r;"
+        "print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)"
+    )
+    output = subprocess.run([sys.executable, "-c", code, url, str(path)], check=True, capture_output=True, text=True)
+    seconds, peak = output.stdout.split()
+    return float(seconds), int(peak)
+
+
+def bench_csv_to_raw(server: EmbeddedPostgres, work: Path) -> dict[str, float]:
+    big, small, bigger = work / "sessions_big.csv", work / "sessions_pandas.csv", work / "sessions_4x.csv"
+    write_kintell_sessions(big, rows=ROWS, seed=1)
+    write_kintell_sessions(small, rows=PANDAS_ROWS, seed=2)
+    write_kintell_sessions(bigger, rows=ROWS * 4, seed=3)
+    url = fresh_database(server, "bench_copy")
+    copy_s = timed(lambda: psql_copy(url, big))
+    loader_s, peak_mib = loader_in_subprocess(fresh_database(server, "bench_loader"), big)
+    _, peak_4x_mib = loader_in_subprocess(fresh_database(server, "bench_loader_4x"), bigger)
+    pandas_s = timed(lambda: pandas_to_sql(fresh_database(server, "bench_pandas"), small))
+    loader_rate, copy_rate, pandas_rate = ROWS / loader_s, ROWS / copy_s, PANDAS_ROWS / pandas_s
+    print(f"\nCSV → raw, {ROWS:,} Kintell session rows")
+    print(f"  psql \\copy (bare table)   {copy_s:8.2f} s  {copy_rate:12,.0f} rows/s")
+    print(f"  teei loader              {loader_s:8.2f} s  {loader_rate:12,.0f} rows/s  peak {peak_mib} MiB")
+    print(f"  pandas read_csv+to_sql   {pandas_s:8.2f} s  {pandas_rate:12,.0f} rows/s  ({PANDAS_ROWS:,} rows)")
+    print(f"  loader time / \\copy time        {loader_s / copy_s:6.2f}×   (target ≤ 3×)")
+    print(f"  loader rate / to_sql rate       {loader_rate / pandas_rate:6.1f}×   (target ≥ 10×)")
+    print(
+        f"  peak memory, 4× the rows        {peak_4x_mib} MiB vs {peak_mib} MiB "
+        f"({peak_4x_mib / peak_mib:.2f}×; flat ≈ 1×)"
+    )
+    return {
+        "loader_vs_copy": loader_s / copy_s,
+        "loader_vs_to_sql": loader_rate / pandas_rate,
+        "memory_4x_ratio": peak_4x_mib / peak_mib,
+    }
+
+
+def bench_outbox(server: EmbeddedPostgres, work: Path) -> dict[str, float]:
+    import sqlalchemy as sa
+
+    from contracts.events import CloudEvent, KintellSessionCompletedV1
+    from teei import nats_client
+    from teei.outbox import publish_outbox
+
+    nats = EmbeddedNats(work / "nats-home", free_port(), free_port())
+    nats.start()
+    try:
+        url = fresh_database(server, "bench_outbox")
+        engine = create_db_engine(url)
+        payloads = [
+            KintellSessionCompletedV1(
+                session_id=f"bench-{i}",
+                session_type="language",
+                participant_user_id="p" * 64,
+                volunteer_user_id="v" * 64,
+                completed_at="2026-10-01T10:00:00Z",
+                duration_minutes=60,
+            )
+            for i in range(EVENTS)
+        ]
+        with engine.begin() as db:
+            db.execute(
+                sa.text(
+                    "INSERT INTO ops.event_outbox (event_id, type, subject, natural_key, payload) "
+                    "VALUES (:id, :type, :subject, :key, CAST(:payload AS jsonb))"
+                ),
+                [
+                    {
+                        "id": CloudEvent.wrap(p, natural_key=p.session_id, time=p.completed_at).id,
+                        "type": p.event_type,
+                        "subject": p.nats_subject(),
+                        "key": p.session_id,
+                        "payload": p.model_dump_json(),
+                    }
+                    for p in payloads
+                ],
+            )
+        outbox_s = timed(lambda: publish_outbox(engine, nats.url))
+
+        async def raw_publish() -> None:
+            async with nats_client.connect(nats.url) as connection:
+                js = connection.jetstream()
+                await js.add_stream(name="RAWBENCH", subjects=["rawbench.>"])
+                futures = [
+                    await js.publish_async(
+                        "rawbench.session.completed.v1",
+                        CloudEvent.wrap(p, natural_key=p.session_id, time=p.completed_at).model_dump_json().encode(),
+                    )
+                    for p in payloads
+                ]
+                await asyncio.gather(*futures)
+
+        raw_s = timed(lambda: asyncio.run(raw_publish()))
+
+        async def stream_count() -> int:
+            async with nats_client.connect(nats.url) as connection:
+                return int((await connection.jetstream().stream_info("KINTELL")).state.messages)
+
+        on_stream = asyncio.run(stream_count())
+        engine.dispose()
+    finally:
+        nats.stop()
+    print(f"\noutbox → JetStream, {EVENTS:,} events")
+    print(f"  raw nats-py publish_async   {raw_s:8.2f} s  {EVENTS / raw_s:12,.0f} events/s")
+    print(f"  teei publish_outbox         {outbox_s:8.2f} s  {EVENTS / outbox_s:12,.0f} events/s")
+    print(f"  outbox rate / raw rate          {raw_s / outbox_s:6.2f}    (target ≥ 0.5)")
+    print(
+        f"  messages on the stream          {on_stream:,} of {EVENTS:,} (lost {EVENTS - on_stream}, doubled 0 by count)"
+    )
+    return {"outbox_vs_raw": raw_s / outbox_s, "events_lost": float(EVENTS - on_stream)}
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="teei-bench-"))
+    work.chmod(0o711)  # ours; the unprivileged PostgreSQL user must reach its folders when we are root
+    server = EmbeddedPostgres(work / "home", free_port())
+    server.start()
+    try:
+        results = {**bench_csv_to_raw(server, work), **bench_outbox(server, work)}
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    results_dir = Path("benchmarks/results")
+    results_dir.mkdir(parents=True, exist_ok=True)
+    (results_dir / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nratios written to {results_dir / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    main()

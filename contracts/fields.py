@@ -1,0 +1,150 @@
+"""Reusable field types for source records: timestamps, emails, scaled scores, CEFR levels, lists.
+
+Each is an `Annotated` type whose validator turns one source value into its canonical form. What a
+value means can depend on the validation context that the CSV reader (or a webhook) passes:
+- `context["timezone"]`: a `tzinfo` for naive timestamps (UTC when absent);
+- `context["scales"]`: `{field name: (low, high)}`, the source scale of each scaled score.
+
+Errors are `PydanticCustomError`s whose message quotes the offending value, so a rejected row's
+reason reads on its own: `'31.02.2026 10:00' is not a valid date/time`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date, datetime, tzinfo
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+# `dd.mm.yyyy`, optionally followed by `HH:MM` or `HH:MM:SS` (European spreadsheet exports).
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+# One @, no whitespace, at least one dot inside the domain.
+_EMAIL = re.compile(r"[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]+")
+_LIST_SEPARATORS = re.compile(r"[;|,]")
+CEFR_LEVELS = frozenset({"A1", "A2", "B1", "B2", "C1", "C2"})
+
+
+def _context(info: ValidationInfo) -> dict[str, Any]:
+    context = info.context
+    return context if isinstance(context, dict) else {}
+
+
+def parse_timestamp(text: str, timezone: tzinfo) -> datetime | None:
+    """`text` as a UTC datetime, or None when it is no date/time this platform reads.
+
+    ISO 8601 with an offset or `Z` keeps its offset; naive ISO, `dd.mm.yyyy HH:MM[:SS]` and plain
+    dates (midnight) are wall-clock times in `timezone`. A naive time that a DST switch skips or
+    repeats resolves as `zoneinfo` does with `fold=0` (the offset in force before the switch).
+    """
+    text = text.strip()
+    # A dot in the first three characters means dd.mm.yyyy; everything else is tried as ISO 8601.
+    if "." in text[:3]:
+        match = _DOTTED_DATE.fullmatch(text)
+        if match is None:
+            return None
+        day, month, year, hour, minute, second = match.groups()
+        try:
+            moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+        except ValueError:
+            return None
+    else:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone)
+    return moment.astimezone(UTC)
+
+
+def _to_utc_timestamp(value: Any, info: ValidationInfo) -> Any:
+    timezone = _context(info).get("timezone") or UTC
+    if isinstance(value, str):
+        moment = parse_timestamp(value, timezone)
+        if moment is None:
+            raise PydanticCustomError("timestamp", "{value} is not a valid date/time", {"value": repr(value)})
+        return moment
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone)).astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone).astimezone(UTC)
+    return value  # anything else: pydantic's own datetime validation reports it
+
+
+def _to_email(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    email = value.strip().lower()
+    if _EMAIL.fullmatch(email) is None:
+        raise PydanticCustomError("email", "{value} is not a valid email address", {"value": repr(value)})
+    return email
+
+
+def _to_cefr_level(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    level = value.strip().upper()
+    if level not in CEFR_LEVELS:
+        raise PydanticCustomError(
+            "cefr_level", "{value} is not a CEFR level (A1, A2, B1, B2, C1 or C2)", {"value": repr(value)}
+        )
+    return level
+
+
+def _to_text_list(value: Any) -> Any:
+    if isinstance(value, str):
+        value = _LIST_SEPARATORS.split(value)
+    if isinstance(value, list | tuple):
+        items = [item.strip() for item in value if isinstance(item, str)]
+        return [item for item in items if item] or None
+    return value
+
+
+def unit_scaled(default_scale: tuple[float, float]) -> Any:
+    """A score on a source scale, stored in 0..1 as `(v - low) / (high - low)` rounded to 4 decimals.
+
+    The scale is `context["scales"][field name]`, else `default_scale`; values outside it are
+    rejected. A decimal comma (`4,5`) is accepted, as spreadsheets in Norway write it.
+    """
+
+    def to_unit(value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            try:
+                number = float(value.strip().replace(",", "."))
+            except ValueError:
+                raise PydanticCustomError("score", "{value} is not a number", {"value": repr(value)}) from None
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        else:
+            return value
+        scales = _context(info).get("scales") or {}
+        low, high = scales.get(info.field_name, default_scale)
+        if not (low <= number <= high) or math.isnan(number):
+            raise PydanticCustomError(
+                "score_scale",
+                "{value} is outside the scale {low} to {high}",
+                {"value": repr(value), "low": f"{low:g}", "high": f"{high:g}"},
+            )
+        return round((number - low) / (high - low), 4)
+
+    return Annotated[float, BeforeValidator(to_unit)]
+
+
+UtcTimestamp = Annotated[datetime, BeforeValidator(_to_utc_timestamp)]
+"""A timestamp read from ISO 8601, `dd.mm.yyyy HH:MM[:SS]` or a date; naive ones in the context timezone."""
+
+Email = Annotated[str, BeforeValidator(_to_email)]
+"""An email address, trimmed and lower-cased."""
+
+CefrLevel = Annotated[str, BeforeValidator(_to_cefr_level)]
+"""A CEFR language level, A1 to C2, stored upper-case."""
+
+# The validator sits outside the `| None` so that a value with no items becomes None.
+TextList = Annotated[list[str] | None, BeforeValidator(_to_text_list)]
+"""A list from a `;`, `|` or `,` separated source value; items trimmed, empty items dropped, None if none."""
+
+Rating = unit_scaled((1.0, 5.0))
+"""A rating on its source scale (default 1 to 5), stored in 0..1."""

@@ -1,0 +1,66 @@
+"""The HTTP API: health, readiness naming what is down, and problem+json for every error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from teei.services import free_port
+
+pytestmark = pytest.mark.integration
+
+UNKNOWN_USER = "0" * 64
+
+
+@pytest.fixture
+def client(teei_env: Any) -> Iterator[TestClient]:
+    with TestClient(create_app(teei_env.settings)) as client:
+        yield client
+
+
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    return body
+
+
+def test_health_answers_without_touching_dependencies(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_readiness_names_what_is_down(teei_env: Any) -> None:
+    # Dagster has never run against this database, and NATS points at a port nobody listens on.
+    settings = teei_env.settings.model_copy(update={"nats_url": f"nats://127.0.0.1:{free_port()}"})
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/health/ready")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["postgres"]["healthy"] is True
+    assert checks["nats"]["healthy"] is False
+    assert checks["dagster_storage"]["healthy"] is False
+
+
+def test_profiles_before_the_first_pipeline_run_answer_503_saying_so(client: TestClient) -> None:
+    body = assert_problem(client.get(f"/v1/profiles/{UNKNOWN_USER}"), 503)
+    assert "run the pipeline" in body["detail"]
+
+
+def test_a_malformed_user_id_is_a_422_problem_naming_the_parameter(client: TestClient) -> None:
+    body = assert_problem(client.get("/v1/profiles/anna@example.org"), 422)
+    assert body["errors"][0]["location"] == "path.user_id"
+
+
+def test_an_unknown_route_is_a_404_problem(client: TestClient) -> None:
+    assert_problem(client.get("/v1/nothing-here"), 404)
+
+
+def test_openapi_documents_the_endpoints(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/health", "/health/ready", "/v1/profiles/{user_id}"} <= set(paths)
