@@ -25,10 +25,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
-from teei.samples import write_kintell_sessions
 
 from teei.db import create_db_engine, with_database
 from teei.migrate import migrate
+from teei.samples import write_kintell_sessions
 from teei.services import EmbeddedNats, EmbeddedPostgres, free_port
 
 ROWS = int(os.environ.get("BENCH_ROWS", "200000"))

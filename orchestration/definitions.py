@@ -1,6 +1,5 @@
 """The Dagster code location: ingest → dbt → event outbox, the publish sensor and the nightly run."""
 
-
 import dagster as dg
 
 from orchestration.defs.dbt import dbt_resource, teei_dbt_models

@@ -1,6 +1,5 @@
 """Dagster resources: the platform's settings, database engine and NATS URL, read at run time."""
 
-
 import dagster as dg
 import sqlalchemy as sa
 

@@ -27,11 +27,11 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import sqlalchemy as sa
-from connectors.csv_reader import AcceptedRow, RejectedRow, read_csv
-from connectors.registry import EntitySpec
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from connectors.csv_reader import AcceptedRow, RejectedRow, read_csv
+from connectors.registry import EntitySpec
 from teei.identity import Pseudonymiser
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def load_rows(
     except Exception as exc:
         log.exception("load of %s failed", file_name)
         with engine.begin() as connection:
-            load_id = connection.execute(
+            load_id: int = connection.execute(
                 sa.text(
                     """
                     INSERT INTO ops.loads (source, entity, file_name, file_sha256, status, finished_at, error)

@@ -41,7 +41,7 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
     engine = create_db_engine(settings.postgres_url, pool_size=1, application_name="teei-run")
     try:
         with engine.connect() as db:
-            last_load = db.execute(sa.text("SELECT coalesce(max(load_id), 0) FROM ops.loads")).scalar_one()
+            last_load: int = db.execute(sa.text("SELECT coalesce(max(load_id), 0) FROM ops.loads")).scalar_one()
         run_id = str(uuid.uuid4())
         with DagsterInstance.get() as instance:
             outcome: dict[str, Any] = {}

@@ -25,6 +25,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import psycopg
 
@@ -32,6 +33,14 @@ from teei.settings import EMBEDDED_DB_NAME, EMBEDDED_DB_PASSWORD, EMBEDDED_DB_US
 
 POSTGRES_SERVICE_USER = "teei-postgres"
 START_TIMEOUT_S = 60.0
+
+
+class RunAs(TypedDict, total=False):
+    """subprocess arguments that run a program as the PostgreSQL service user (empty: as ourselves)."""
+
+    user: int
+    group: int
+    extra_groups: list[int]
 
 
 class ServiceError(RuntimeError):
@@ -106,7 +115,7 @@ class EmbeddedPostgres:
         return Path(spec.origin).parent / "pginstall" / "bin"
 
     # The server runs as the service user when we are root, as ourselves otherwise.
-    def _run_as(self) -> dict[str, object]:
+    def _run_as(self) -> RunAs:
         if os.geteuid() != 0:
             return {}
         entry = _ensure_service_user(POSTGRES_SERVICE_USER)
@@ -120,7 +129,7 @@ class EmbeddedPostgres:
             text=True,
             cwd=self.root,
             timeout=START_TIMEOUT_S + 30,
-            **self._run_as(),  # type: ignore[arg-type]
+            **self._run_as(),
         )
 
     def is_running(self) -> bool:
@@ -206,7 +215,7 @@ class EmbeddedPostgres:
         run_as = self._run_as()
         if not run_as:
             return
-        uid, gid = int(run_as["user"]), int(run_as["group"])  # type: ignore[call-overload]
+        uid, gid = run_as["user"], run_as["group"]
         # The service user owns exactly the folders PostgreSQL writes to; the root folder only needs
         # to be traversable (it is ours, created just above).
         self.root.chmod(0o711)
@@ -219,7 +228,7 @@ class EmbeddedPostgres:
             probe = subprocess.run(
                 ["test", "-x" if path.name == "postgres" else "-w", str(path)],
                 check=False,
-                **run_as,  # type: ignore[arg-type]
+                **run_as,
             )
             if probe.returncode != 0:
                 raise ServiceError(
@@ -233,7 +242,7 @@ class EmbeddedPostgres:
         password_file.write_text(EMBEDDED_DB_PASSWORD + "\n")
         run_as = self._run_as()
         if run_as:
-            os.chown(password_file, int(run_as["user"]), int(run_as["group"]))  # type: ignore[call-overload]
+            os.chown(password_file, run_as["user"], run_as["group"])
         try:
             result = self._pg(
                 "initdb",

@@ -120,6 +120,7 @@ def jetstream_clean(nats_server: EmbeddedNats) -> Iterator[str]:
         async with nats_client.connect(nats_server.url) as connection:
             js = connection.jetstream()
             for info in await js.streams_info():
+                assert info.config.name
                 await js.delete_stream(info.config.name)
 
     asyncio.run(delete_streams())

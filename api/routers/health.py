@@ -39,7 +39,7 @@ def _postgres(engine: sa.Engine) -> Check:
         with engine.connect() as db:
             db.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as exc:
-        return Check(healthy=False, detail=f"PostgreSQL unreachable: {type(exc.orig or exc).__name__}")
+        return Check(healthy=False, detail=f"PostgreSQL unreachable: {str(exc).splitlines()[0]}")
     return Check(healthy=True, detail="PostgreSQL answers")
 
 
@@ -47,7 +47,7 @@ def _dagster_storage(engine: sa.Engine) -> Check:
     # dagster-postgres keeps its run storage in the same database (tables created on first use).
     try:
         with engine.connect() as db:
-            runs = db.execute(sa.text("SELECT count(*) FROM public.runs")).scalar_one()
+            runs: int = db.execute(sa.text("SELECT count(*) FROM public.runs")).scalar_one()
     except sa.exc.SQLAlchemyError:
         return Check(healthy=False, detail="Dagster run storage not found (start Dagster once: `make up`)")
     return Check(healthy=True, detail=f"Dagster run storage holds {runs} runs")

@@ -1,6 +1,5 @@
 """dbt models as Dagster assets: `dbt build` runs models and their tests inside the asset."""
 
-
 import os
 import sys
 from collections.abc import Iterator, Mapping

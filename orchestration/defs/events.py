@@ -1,7 +1,6 @@
 # Dagster reads the annotations of asset functions at definition time: no postponed annotations here.
 """Events: the outbox asset derives events from core tables; the publish sensor sends them to NATS."""
 
-
 import dagster as dg
 
 from contracts.events import EVENT_TYPES

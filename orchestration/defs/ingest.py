@@ -1,11 +1,10 @@
 """Ingest assets: one `raw/<source>_<entity>` asset per source entity, all through the one loader."""
 
-
 from pathlib import Path
 
 import dagster as dg
-from connectors.registry import ENTITIES, EntitySpec, entity_for_file
 
+from connectors.registry import ENTITIES, EntitySpec, entity_for_file
 from orchestration.resources import PlatformResource
 from teei.loader import LoadResult, load_csv_file
 
@@ -80,7 +79,7 @@ def build_ingest_asset(spec: EntitySpec) -> dg.AssetsDefinition:
                 f"{result.rows_quarantined} quarantined, {result.rows_duplicate} duplicate"
             )
             results.append(result)
-        metadata = {
+        metadata: dict[str, dg.RawMetadataValue] = {
             "files": len(results),
             "rows_in": sum(r.rows_in for r in results),
             "rows_loaded": sum(r.rows_loaded for r in results),

@@ -45,7 +45,7 @@ def rows(engine: sa.Engine, query: str, **params: Any) -> list[dict[str, Any]]:
         return [dict(row) for row in db.execute(sa.text(query), params).mappings()]
 
 
-async def stream_messages(url: str, stream: str = "KINTELL") -> list[tuple[str, dict[str, str], bytes]]:
+async def stream_messages(url: str, stream: str = "KINTELL") -> list[tuple[str | None, dict[str, str], bytes]]:
     async with nats_client.connect(url) as connection:
         js = connection.jetstream()
         info = await js.stream_info(stream)

@@ -1,0 +1,46 @@
+"""The Dagster code location: it validates, and ingest, dbt and the outbox form one lineage graph."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.definitions import defs
+
+PROJECT = Path(__file__).parents[2]
+
+
+def test_definitions_validate_as_the_ui_loads_them() -> None:
+    dagster = Path(sys.executable).with_name("dagster")
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All code locations passed validation" in result.stdout + result.stderr
+
+
+def test_raw_staging_core_and_outbox_are_one_lineage_graph() -> None:
+    graph = defs().resolve_asset_graph()
+    raw = dg.AssetKey(["raw", "kintell_sessions"])
+    staging = dg.AssetKey(["staging", "stg_kintell__sessions"])
+    core = dg.AssetKey(["core", "kintell_sessions"])
+    outbox = dg.AssetKey(["ops", "event_outbox"])
+    assert raw in graph.get(staging).parent_keys
+    assert staging in graph.get(core).parent_keys
+    assert core in graph.get(outbox).parent_keys
+    assert graph.get(raw).group_name == "kintell"
+
+
+def test_the_nightly_schedule_and_the_publish_sensor_are_on_by_default() -> None:
+    definitions = defs()
+    schedule = definitions.resolve_schedule_def("nightly_pipeline")
+    sensor = definitions.resolve_sensor_def("publish_event_outbox")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
