@@ -25,8 +25,9 @@ db_app = typer.Typer(help="The database: migrations and reset.", no_args_is_help
 app.add_typer(services_app, name="services")
 app.add_typer(db_app, name="db")
 
-console = Console()
-errors = Console(stderr=True)
+# Piped or captured output gets a width that fits the summary table instead of 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 120)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SAMPLE_DATA_DIR = PROJECT_DIR / "sample_data"
@@ -135,12 +136,14 @@ def db_reset(yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = F
 def _run(settings: Settings) -> int:
     from teei.pipeline import run_pipeline
 
+    # Bound to the terminal now: the run redirects stdout (dbt's output) to its log file.
+    progress_console = Console(file=sys.stdout, width=console.width if not sys.stdout.isatty() else None)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        console=console,
+        console=progress_console,
         transient=True,
     ) as progress:
         task = progress.add_task("starting Dagster run", total=None)
@@ -172,6 +175,8 @@ def _run(settings: Settings) -> int:
     )
     if summary.error:
         errors.print(f"[red]error:[/red] {summary.error}")
+    if summary.log_file:
+        console.print(f"full log of the run: {summary.log_file} (and the run's page in the Dagster UI)")
     failed_loads = [load for load in summary.loads if load["status"] == "failed"]
     return 0 if summary.succeeded and not failed_loads else 1
 
@@ -273,6 +278,29 @@ def _serve(settings: Settings) -> list[subprocess.Popen[bytes]]:
     return processes
 
 
+def _print_totals(settings: Settings) -> None:
+    """What the database holds now, so a second `make up` (everything skipped) still says something."""
+    import sqlalchemy as sa
+
+    from connectors.registry import ENTITIES
+    from teei.db import create_db_engine
+
+    engine = create_db_engine(settings.postgres_url, pool_size=1)
+    with engine.connect() as db:
+        counts = [
+            f"raw.{spec.raw_table} {db.execute(sa.text(f'SELECT count(*) FROM raw.{spec.raw_table}')).scalar_one()}"
+            for spec in ENTITIES.values()
+        ]
+        quarantined = db.execute(sa.text("SELECT count(*) FROM ops.quarantine")).scalar_one()
+        sent = db.execute(sa.text("SELECT count(*) FROM ops.event_outbox WHERE sent_at IS NOT NULL")).scalar_one()
+    engine.dispose()
+    console.print(f"in the database: {', '.join(counts)} rows; {quarantined} in quarantine; {sent} events sent")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command("up")
 def up(
     serve: Annotated[bool, typer.Option(help="Serve the Dagster UI and the API until Ctrl-C.")] = True,
@@ -290,6 +318,7 @@ def up(
     if copied:
         console.print(f"sample exports copied to the landing folder: {len(copied)} file(s)")
     code = _run(settings)
+    _print_totals(settings)
     dagster_url = f"http://127.0.0.1:{settings.dagster_port}"
     api_url = f"http://127.0.0.1:{settings.api_port}"
     console.print(f"Dagster UI  {dagster_url}   (runs, assets, the nightly schedule)")
@@ -300,6 +329,10 @@ def up(
     busy = [str(p) for p in (settings.dagster_port, settings.api_port) if not port_is_free(p)]
     if busy:
         raise _fail(f"port(s) {', '.join(busy)} are taken; set TEEI_DAGSTER_PORT / TEEI_API_PORT")
+    # Ctrl-C and a plain `kill` both stop what `up` started (SIGINT may arrive ignored from a
+    # background shell, so it is installed explicitly).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     processes = _serve(settings)
     console.print(f"serving (logs in {settings.home_dir / 'logs'}); press Ctrl-C to stop")
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ class PipelineSummary:
     steps_failed: list[str] = field(default_factory=list)
     publish: PublishReport | None = None
     error: str | None = None
+    log_file: str | None = None
 
 
 def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSummary:
@@ -31,7 +33,7 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
     `on_progress(done, total, label)` is called as assets materialize.
     """
     ensure_dagster_home(settings)
-    from dagster import DagsterEventType, DagsterInstance
+    from dagster import DagsterInstance
 
     from orchestration.definitions import defs, pipeline_job
 
@@ -49,25 +51,24 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
             def execute() -> None:
                 try:
                     outcome["result"] = job.execute_in_process(
-                        instance=instance, run_id=run_id, raise_on_error=False, tags={"teei/trigger": "teei run"}
+                        instance=instance,
+                        run_id=run_id,
+                        raise_on_error=False,
+                        tags={"teei/trigger": "teei run"},
+                        # The run's full log is in the Dagster UI; the terminal shows progress and a summary.
+                        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
                     )
                 except Exception as exc:  # reported below, never swallowed
                     outcome["error"] = exc
 
             worker = threading.Thread(target=execute, name="teei-run", daemon=True)
-            worker.start()
-            seen = 0
-            while worker.is_alive():
-                worker.join(0.5)
-                if on_progress is None:
-                    continue
-                records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
-                if len(records) != seen:
-                    seen = len(records)
-                    latest = records[-1].event_log_entry.dagster_event
-                    label = latest.asset_key.to_user_string() if latest and latest.asset_key else ""
-                    on_progress(seen, total, label)
-            summary = PipelineSummary(run_id=run_id, succeeded=False)
+            log_file = settings.home_dir / "logs" / "teei-run.log"
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            # dbt's own output (streamed by dagster-dbt to stdout) goes to a log file, not the terminal.
+            with log_file.open("w") as log, contextlib.redirect_stdout(log):
+                worker.start()
+                _watch(instance, run_id, worker, total, on_progress)
+            summary = PipelineSummary(run_id=run_id, succeeded=False, log_file=str(log_file))
             if "error" in outcome:
                 summary.error = f"{type(outcome['error']).__name__}: {outcome['error']}"
             else:
@@ -84,6 +85,24 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
         return summary
     finally:
         engine.dispose()
+
+
+def _watch(instance: Any, run_id: str, worker: threading.Thread, total: int, on_progress: Any) -> int:
+    """Report materializations of the run as they happen, until the worker finishes."""
+    from dagster import DagsterEventType
+
+    seen = 0
+    while worker.is_alive():
+        worker.join(0.5)
+        if on_progress is None:
+            continue
+        records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+        if len(records) != seen:
+            seen = len(records)
+            latest = records[-1].event_log_entry.dagster_event
+            label = latest.asset_key.to_user_string() if latest and latest.asset_key else ""
+            on_progress(seen, total, label)
+    return seen
 
 
 def _external_keys(definitions: Any) -> set[Any]:
