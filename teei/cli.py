@@ -291,8 +291,8 @@ def _print_totals(settings: Settings) -> None:
             f"raw.{spec.raw_table} {db.execute(sa.text(f'SELECT count(*) FROM raw.{spec.raw_table}')).scalar_one()}"
             for spec in ENTITIES.values()
         ]
-        quarantined = db.execute(sa.text("SELECT count(*) FROM ops.quarantine")).scalar_one()
-        sent = db.execute(sa.text("SELECT count(*) FROM ops.event_outbox WHERE sent_at IS NOT NULL")).scalar_one()
+        quarantined: int = db.execute(sa.text("SELECT count(*) FROM ops.quarantine")).scalar_one()
+        sent: int = db.execute(sa.text("SELECT count(*) FROM ops.event_outbox WHERE sent_at IS NOT NULL")).scalar_one()
     engine.dispose()
     console.print(f"in the database: {', '.join(counts)} rows; {quarantined} in quarantine; {sent} events sent")
 
