@@ -20,7 +20,6 @@ import logging
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -205,23 +204,17 @@ def raw_columns(spec: EntitySpec) -> list[str]:
 def _raw_row(
     parsed: AcceptedRow, spec: EntitySpec, load_id: int, file_name: str, pseudonyms: Pseudonymiser
 ) -> list[Any]:
-    record = parsed.record.model_dump()
-    values: list[Any] = [Jsonb(v) if isinstance(v, (list, dict)) else v for v in record.values()]
-    values.extend(pseudonyms.user_id(record[field]) for field in spec.identities)
-    values.append(Jsonb(parsed.extras))
+    record = parsed.record
+    fields = record.__dict__  # the validated values as they are; model_dump() would copy them again
+    # COPY's text format takes JSON as text, so lists and dicts go in already serialised.
+    values: list[Any] = [json.dumps(v) if isinstance(v, (list, dict)) else v for v in fields.values()]
+    values.extend(pseudonyms.user_id(fields[field]) for field in spec.identities)
+    extras = json.dumps(parsed.extras) if parsed.extras else "{}"
+    values.append(extras)
     # The hash covers what the source said (record and extra columns), not where or when it was loaded.
-    fingerprint = json.dumps([record, parsed.extras], default=_json_default, separators=(",", ":"))
-    row_hash = hashlib.blake2b(fingerprint.encode(), digest_size=16).hexdigest()
-    values.extend((load_id, file_name, parsed.row_number, row_hash))
+    fingerprint = record.__pydantic_serializer__.to_json(record) + extras.encode()
+    values.extend((load_id, file_name, parsed.row_number, hashlib.blake2b(fingerprint, digest_size=16).hexdigest()))
     return values
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
 
 
 def _copy_quarantine(connection: psycopg.Connection[Any], load_id: int, rejects: Iterator[str]) -> int:

@@ -176,6 +176,12 @@ def test_events_wait_in_the_outbox_while_nats_is_down_and_go_out_once(
         # a second publish (the sensor's next tick) sends nothing more
         assert publish_outbox(teei_env.engine, nats.url).sent == 0
         assert len(asyncio.run(stream_messages(nats.url))) == 4
+        # a publisher that died after sending but before marking (its acks lost) sends them again:
+        # JetStream drops the replay by Nats-Msg-Id, so the stream still holds each event once
+        with teei_env.engine.begin() as db:
+            db.execute(sa.text("UPDATE ops.event_outbox SET sent_at = NULL"))
+        assert publish_outbox(teei_env.engine, nats.url).sent == 4
+        assert len(asyncio.run(stream_messages(nats.url))) == 4
     finally:
         nats.stop()
 
