@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TypedDict
 
 import psycopg
+from sqlalchemy.engine import make_url
 
 from teei.settings import EMBEDDED_DB_NAME, EMBEDDED_DB_PASSWORD, EMBEDDED_DB_USER, Settings
 
@@ -490,26 +491,19 @@ class Services:
 
     def status(self) -> list[ServiceStatus]:
         postgres, nats = self.postgres, self.nats
-        statuses = (
-            [postgres.status()]
-            if postgres
-            else [
-                ServiceStatus(
-                    "postgres", self.settings.postgres_url, *postgres_health(self.settings.postgres_url), embedded=False
-                )
-            ]
-        )
+        statuses = []
+        if postgres:
+            statuses.append(postgres.status())
+        else:
+            url = self.settings.postgres_url
+            # An external server's password is a real secret: never printed.
+            shown = make_url(url).render_as_string(hide_password=True)
+            statuses.append(ServiceStatus("postgres", shown, *postgres_health(url), embedded=False))
         if nats:
             statuses.append(nats.status())
         else:
-            statuses.append(
-                ServiceStatus(
-                    "nats",
-                    self.settings.nats_server_url,
-                    *_nats_reachable(self.settings.nats_server_url),
-                    embedded=False,
-                )
-            )
+            url = self.settings.nats_server_url
+            statuses.append(ServiceStatus("nats", url, *_nats_reachable(url), embedded=False))
         return statuses
 
 

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from teei.cli import app as teei_cli
-from teei.services import EmbeddedPostgres, ServiceError, Services, free_port
+from teei.services import EmbeddedNats, EmbeddedPostgres, ServiceError, Services, free_port
 from teei.settings import load_settings
 
 pytestmark = pytest.mark.integration
@@ -84,3 +84,20 @@ def test_a_damaged_data_folder_is_named(home: Path) -> None:
     result = CliRunner().invoke(teei_cli, ["services", "start"])
     assert result.exit_code == 1
     assert "damaged" in result.output and "data" in result.output
+
+
+def test_external_services_are_used_and_nothing_is_started(
+    home: Path, postgres_server: EmbeddedPostgres, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEEI_DATABASE_URL", postgres_server.url)
+    monkeypatch.setenv("TEEI_NATS_URL", nats_server.url)
+    runner = CliRunner()
+
+    started = runner.invoke(teei_cli, ["services", "start"])
+
+    assert started.exit_code == 0, started.output
+    assert "started" not in started.output
+    assert not (home / "postgres").exists()
+    assert not (home / "nats").exists()
+    assert started.output.count("external") == 2
+    assert postgres_server.url.replace(":teei@", ":***@") in started.output
