@@ -7,8 +7,10 @@ has no pgcrypto (SPEC §3); the loader, the API and erasure all call this module
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+from collections.abc import Callable
 
 
 def normalise_email(email: str) -> str:
@@ -18,18 +20,19 @@ def normalise_email(email: str) -> str:
 
 def user_id_for_email(email: str, key: bytes) -> str:
     """The pseudonymous `user_id` of the person with `email` (64 hex characters)."""
-    return hmac.new(key, normalise_email(email).encode("utf-8"), hashlib.sha256).hexdigest()
+    return _user_id_of_normalised(key, email)
 
 
 class Pseudonymiser:
-    """Computes each distinct email's `user_id` once (a load sees the same people many times)."""
+    """Computes each email's `user_id` once while it is in use (a load sees the same people many
+    times); bounded, so memory does not grow with the number of people in a file."""
 
-    def __init__(self, key: str | bytes) -> None:
-        self._key = key.encode("utf-8") if isinstance(key, str) else key
-        self._known: dict[str, str] = {}
+    def __init__(self, key: str | bytes, *, cache_size: int = 65_536) -> None:
+        secret = key.encode("utf-8") if isinstance(key, str) else key
+        self.user_id: Callable[[str], str] = functools.lru_cache(maxsize=cache_size)(
+            functools.partial(_user_id_of_normalised, secret)
+        )
 
-    def user_id(self, email: str) -> str:
-        known = self._known.get(email)
-        if known is None:
-            known = self._known[email] = user_id_for_email(email, self._key)
-        return known
+
+def _user_id_of_normalised(key: bytes, email: str) -> str:
+    return hmac.new(key, normalise_email(email).encode("utf-8"), hashlib.sha256).hexdigest()
