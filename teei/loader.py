@@ -5,9 +5,10 @@ A load is one transaction:
    and changes nothing else;
 2. valid records stream through PostgreSQL COPY into a temporary staging table, rejected rows
    into `ops.quarantine` with every reason;
-3. one set-based upsert moves the staged rows into `raw.<entity>` on the natural key: new and
-   changed records count as loaded, identical ones as duplicates; a key repeated inside the file
-   with different values keeps the last row and quarantines the earlier ones with the reason;
+3. a key repeated inside the file keeps its last row (earlier rows with other values are
+   quarantined with the reason); then set-based statements move the staged rows into
+   `raw.<entity>` on the natural key: new and changed records count as loaded, identical ones as
+   duplicates;
 4. `ops.loads` gets the counts, which always add up: rows_in = loaded + quarantined + duplicate.
 Any error rolls all of it back and records a `failed` load with the error.
 """
@@ -170,7 +171,7 @@ def _load(
         rejects.seek(0)
         rejected = _copy_quarantine(connection, load_id, rejects)
 
-    superseded = _quarantine_superseded(connection, spec, stage, load_id)
+    superseded = _settle_repeats(connection, spec, stage, load_id)
     loaded = _upsert(connection, spec, stage, table, columns)
     duplicates = accepted - superseded - loaded
     connection.execute(
@@ -238,30 +239,33 @@ def _key_match(spec: EntitySpec, left: str, right: str) -> sql.Composable:
     )
 
 
-def _quarantine_superseded(
-    connection: psycopg.Connection[Any], spec: EntitySpec, stage: sql.Identifier, load_id: int
-) -> int:
-    """Quarantine earlier rows whose key appears again later in the same file with other values."""
+def _settle_repeats(connection: psycopg.Connection[Any], spec: EntitySpec, stage: sql.Identifier, load_id: int) -> int:
+    """Keep only the last row of each key in the stage; earlier rows with other values are quarantined
+    (returned count), identical earlier rows are dropped as duplicates."""
     keys = sql.SQL(", ").join(map(sql.Identifier, spec.natural_key))
     key_text = sql.SQL(" || '/' || ").join(
         sql.SQL("{}.{}::text").format(sql.Identifier("s"), sql.Identifier(k)) for k in spec.natural_key
     )
     statement = sql.SQL(
         """
-        WITH latest AS (
+        WITH repeated AS (
+            SELECT {keys} FROM {stage} GROUP BY {keys} HAVING count(*) > 1
+        ), latest AS (
             SELECT DISTINCT ON ({keys}) {keys}, source_row_number, row_hash
-              FROM {stage} ORDER BY {keys}, source_row_number DESC
-        ), superseded AS (
+              FROM {stage} JOIN repeated USING ({keys})
+             ORDER BY {keys}, source_row_number DESC
+        ), earlier AS (
             DELETE FROM {stage} s USING latest l
-             WHERE {match} AND s.source_row_number < l.source_row_number AND s.row_hash <> l.row_hash
-            RETURNING s.*, l.source_row_number AS latest_row
+             WHERE {match} AND s.source_row_number < l.source_row_number
+            RETURNING s.*, l.source_row_number AS latest_row, l.row_hash AS latest_hash
         )
         INSERT INTO ops.quarantine (load_id, source_row_number, raw_record, reasons)
         SELECT %(load_id)s, s.source_row_number,
                to_jsonb(s) - ARRAY['load_id', 'source_file', 'source_row_number', 'row_hash',
-                                   'loaded_at', 'latest_row'],
+                                   'loaded_at', 'latest_row', 'latest_hash'],
                jsonb_build_array(format(%(reason)s, {key_text}, s.latest_row))
-          FROM superseded s
+          FROM earlier s
+         WHERE s.row_hash <> s.latest_hash
         """
     ).format(keys=keys, stage=stage, match=_key_match(spec, "s", "l"), key_text=key_text)
     reason = "+".join(spec.natural_key) + " %s appears again in row %s with other values; the later row was loaded"
@@ -276,20 +280,28 @@ def _upsert(
     table: sql.Identifier,
     columns: list[str],
 ) -> int:
-    """Insert new keys, update changed ones; identical records are left alone (not even loaded_at)."""
-    keys = sql.SQL(", ").join(map(sql.Identifier, spec.natural_key))
+    """Update changed records, insert new keys; identical records are left alone (not even loaded_at).
+
+    Two plain statements instead of INSERT … ON CONFLICT: no speculative insertion per row, and the
+    stage holds one row per key (see `_settle_repeats`). Loads of a table are serialised by the caller.
+    """
     column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
     updates = sql.SQL(", ").join(
-        sql.SQL("{col} = EXCLUDED.{col}").format(col=sql.Identifier(column))
-        for column in [*columns, "loaded_at"]
+        sql.SQL("{col} = s.{col}").format(col=sql.Identifier(column))
+        for column in columns
         if column not in spec.natural_key
     )
-    statement = sql.SQL(
-        """
-        INSERT INTO {table} ({columns})
-        SELECT DISTINCT ON ({keys}) {columns} FROM {stage} ORDER BY {keys}, source_row_number DESC
-        ON CONFLICT ({keys}) DO UPDATE SET {updates}
-        WHERE {table}.row_hash IS DISTINCT FROM EXCLUDED.row_hash
-        """
-    ).format(table=table, columns=column_list, keys=keys, stage=stage, updates=updates)
-    return connection.execute(statement).rowcount
+    match = _key_match(spec, "t", "s")
+    updated = connection.execute(
+        sql.SQL(
+            "UPDATE {table} t SET {updates}, loaded_at = now() "
+            "FROM {stage} s WHERE {match} AND t.row_hash <> s.row_hash"
+        ).format(table=table, updates=updates, stage=stage, match=match)
+    ).rowcount
+    inserted = connection.execute(
+        sql.SQL(
+            "INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} s "
+            "WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"
+        ).format(table=table, columns=column_list, stage=stage, match=match)
+    ).rowcount
+    return updated + inserted
