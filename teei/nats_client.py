@@ -96,18 +96,20 @@ async def publish_events(js: JetStreamContext, events: Sequence[OutgoingEvent]) 
                 event.subject,
                 event.encode(),
                 headers={"Nats-Msg-Id": event.envelope.id},
-                wait_stall=ACK_TIMEOUT_S,
             )
         )
+    # One wait for the whole batch (not a task per message); whatever has no ack by then failed.
+    if futures:
+        await asyncio.wait(futures, timeout=ACK_TIMEOUT_S)
     outcomes = []
-    results = await asyncio.gather(
-        *(asyncio.wait_for(future, ACK_TIMEOUT_S) for future in futures), return_exceptions=True
-    )
-    for event, result in zip(events, results, strict=True):
-        if isinstance(result, BaseException):
-            outcomes.append(PublishOutcome(event.envelope.id, False, error=repr(result)))
+    for event, future in zip(events, futures, strict=True):
+        if not future.done():
+            future.cancel()
+            outcomes.append(PublishOutcome(event.envelope.id, False, error="no acknowledgement in time"))
+        elif future.exception() is not None:
+            outcomes.append(PublishOutcome(event.envelope.id, False, error=repr(future.exception())))
         else:
-            outcomes.append(PublishOutcome(event.envelope.id, True, duplicate=bool(result.duplicate)))
+            outcomes.append(PublishOutcome(event.envelope.id, True, duplicate=bool(future.result().duplicate)))
     return outcomes
 
 

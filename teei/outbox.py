@@ -24,7 +24,7 @@ from teei import nats_client
 
 log = logging.getLogger(__name__)
 
-PUBLISH_BATCH = 1000
+PUBLISH_BATCH = 2000
 DERIVE_BATCH = 10_000
 
 
