@@ -1,0 +1,57 @@
+"""The `teei` commands an operator uses on a loaded database: quarantine and reset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from connectors.registry import get_entity
+from teei.cli import app as teei_cli
+from teei.loader import load_csv_file
+
+pytestmark = pytest.mark.integration
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "kintell" / "sessions_small.csv"
+
+
+def load_fixture(teei_env: Any) -> int:
+    result = load_csv_file(
+        teei_env.engine,
+        FIXTURE,
+        get_entity("kintell", "sessions"),
+        timezone=teei_env.settings.tzinfo,
+        pseudonym_key="k",
+    )
+    return result.load_id
+
+
+def test_quarantine_prints_each_rejected_row_with_its_reasons(teei_env: Any) -> None:
+    load_id = load_fixture(teei_env)
+
+    shown = CliRunner().invoke(teei_cli, ["quarantine", "--load", str(load_id)])
+
+    assert shown.exit_code == 0, shown.output
+    assert "KS-1007" in shown.output
+    assert "session_type" in shown.output and "duration_minutes" in shown.output
+    other = CliRunner().invoke(teei_cli, ["quarantine", "--load", str(load_id + 1)])
+    assert "no quarantined rows" in other.output
+
+
+def test_db_reset_drops_the_data_and_leaves_a_migrated_database(teei_env: Any) -> None:
+    load_fixture(teei_env)
+
+    refused = CliRunner().invoke(teei_cli, ["db", "reset"], input="n\n")
+    assert refused.exit_code == 1
+    with teei_env.engine.connect() as db:
+        assert db.execute(sa.text("SELECT count(*) FROM raw.kintell_sessions")).scalar_one() == 6
+    reset = CliRunner().invoke(teei_cli, ["db", "reset", "--yes"])
+
+    assert reset.exit_code == 0, reset.output
+    with teei_env.engine.connect() as db:
+        assert db.execute(sa.text("SELECT count(*) FROM raw.kintell_sessions")).scalar_one() == 0
+        assert db.execute(sa.text("SELECT count(*) FROM ops.loads")).scalar_one() == 0
+        assert db.execute(sa.text("SELECT version_num FROM ops.alembic_version")).scalar_one() == "0001"
