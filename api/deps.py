@@ -16,16 +16,17 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-def get_engine(request: Request) -> sa.Engine:
+def app_engine(request: Request) -> sa.Engine:
+    """The engine the app created at start-up (teei.db.create_db_engine)."""
     engine: sa.Engine = request.app.state.engine
     return engine
 
 
-def get_connection(engine: Annotated[sa.Engine, Depends(get_engine)]) -> Iterator[sa.Connection]:
+def get_connection(engine: Annotated[sa.Engine, Depends(app_engine)]) -> Iterator[sa.Connection]:
     with engine.connect() as connection:
         yield connection
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-EngineDep = Annotated[sa.Engine, Depends(get_engine)]
+EngineDep = Annotated[sa.Engine, Depends(app_engine)]
 ConnectionDep = Annotated[sa.Connection, Depends(get_connection)]

@@ -115,8 +115,3 @@ class CloudEvent(BaseModel):
             correlationid=correlation_id,
             data=payload.model_dump(mode="json"),
         )
-
-    def payload(self) -> EventPayload:
-        """The typed payload, validated against its contract."""
-        version = int(self.dataschema.rsplit(":v", 1)[1])
-        return EVENT_TYPES[(self.type, version)].model_validate(self.data)

@@ -3,7 +3,7 @@
 import dagster as dg
 import sqlalchemy as sa
 
-from teei.db import create_db_engine, get_engine
+from teei.db import get_engine
 from teei.settings import Settings, get_settings
 
 
@@ -28,6 +28,4 @@ class PlatformResource(dg.ConfigurableResource):
         return settings.model_copy(update=overrides) if overrides else settings
 
     def engine(self) -> sa.Engine:
-        if self.database_url:
-            return create_db_engine(self.database_url, application_name="teei-dagster")
         return get_engine(self.settings(), application_name="teei-dagster")

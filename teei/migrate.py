@@ -13,8 +13,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 def alembic_config(postgres_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    # Not `sqlalchemy.url`: Alembic would interpolate `%` in passwords.
-    config.attributes["postgres_url"] = postgres_url
+    # Not `sqlalchemy.url`, and `%` doubled: Alembic's config interpolates `%` (passwords may hold it).
     config.set_main_option("teei.postgres_url", postgres_url.replace("%", "%%"))
     return config
 

@@ -397,7 +397,6 @@ class EmbeddedNats:
                 start_new_session=True,
                 cwd=self.root,
             )
-        self._process = process
         try:
             self._wait_ready(process)
         except ServiceError:

@@ -2,7 +2,7 @@
 
 Every setting is an environment variable (`TEEI_*`, plus `DAGSTER_HOME`), also read from `.env`.
 Development defaults work with no configuration at all; with `TEEI_ENV=production` a missing or
-placeholder secret stops start-up with a message naming the setting.
+development-default secret stops start-up with a message naming the setting.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only values; production refuses every one of them.
 DEV_SECRET = "dev-only-change-me"
-PLACEHOLDER_SECRETS = frozenset({"", DEV_SECRET, "changeme", "change-me", "secret", "please-change"})
+DEVELOPMENT_SECRETS = frozenset({"", DEV_SECRET, "changeme", "change-me", "secret", "please-change"})
 
 EMBEDDED_DB_USER = "teei"
 EMBEDDED_DB_PASSWORD = "teei"
@@ -91,13 +91,13 @@ class Settings(BaseSettings):
         if self.env != "production":
             return self
         problems = [
-            f"TEEI_{name.upper()} is missing or a placeholder"
+            f"TEEI_{name.upper()} is missing or a development default"
             for name in ("pseudonym_key", "webhook_secret")
-            if getattr(self, name).get_secret_value() in PLACEHOLDER_SECRETS
+            if getattr(self, name).get_secret_value() in DEVELOPMENT_SECRETS
         ]
         jwt_secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
-        if not self.jwt_public_key and jwt_secret in PLACEHOLDER_SECRETS:
-            problems.append("TEEI_JWT_SECRET (or TEEI_JWT_PUBLIC_KEY) is missing or a placeholder")
+        if not self.jwt_public_key and jwt_secret in DEVELOPMENT_SECRETS:
+            problems.append("TEEI_JWT_SECRET (or TEEI_JWT_PUBLIC_KEY) is missing or a development default")
         if not self.database_url:
             problems.append("TEEI_DATABASE_URL must be set in production (no embedded PostgreSQL)")
         if not self.nats_url:
