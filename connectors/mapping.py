@@ -8,8 +8,10 @@ A connector's `mapping.yaml` has one section per entity:
       values:             # canonical field -> canonical value -> source spellings
         session_type:
           language: [Language Connect, Language]
-      scales:             # canonical field -> [low, high] of the source scale
+      scales:             # canonical field -> [low, high] of the source scale (unless a file is on 0..1)
         rating: [1, 5]
+      constants:          # canonical field -> value, for a field an export never carries
+        provider: ecornell
 
 Headers and values are compared in their normalised form (`normalise_header`), so the file lists
 only spellings that differ in more than case, spacing or punctuation.
@@ -45,6 +47,7 @@ class EntityMapping:
     aliases: dict[str, str]
     values: dict[str, dict[str, str]]
     scales: dict[str, tuple[float, float]]
+    constants: dict[str, str]
 
     def canonical_field(self, header: str) -> str | None:
         """The canonical field a source header means, or None when the mapping does not know it."""
@@ -85,7 +88,11 @@ def load_mapping(path: Path, entity: str) -> EntityMapping:
         if not low < high:
             raise ValueError(f"{path}: {entity}.scales.{field}: low {low:g} must be below high {high:g}")
         scales[field] = (low, high)
-    return EntityMapping(aliases=aliases, values=values, scales=scales)
+    constants = {
+        str(field): str(value)
+        for field, value in _mapping_of(section.get("constants") or {}, f"{path}: {entity}.constants").items()
+    }
+    return EntityMapping(aliases=aliases, values=values, scales=scales, constants=constants)
 
 
 def _mapping_of(value: Any, where: str) -> dict[str, Any]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel
-
-from connectors import kintell
 from connectors.mapping import EntityMapping, load_mapping
-from contracts.kintell import KintellSessionRecord
+from contracts.buddy import BuddyCheckinRecord, BuddyEventRecord, BuddyFeedbackRecord, BuddyMatchRecord
+from contracts.fields import SourceRecord
+from contracts.kintell import KintellRatingRecord, KintellSessionRecord
+from contracts.roster import RosterCompanyRecord, RosterVolunteerRecord
+from contracts.upskilling import UpskillingCredentialRecord, UpskillingProgressRecord
 
 
 # eq=False: one spec per entity, compared (and hashed) by identity; the dict fields are unhashable.
@@ -26,7 +27,7 @@ class EntitySpec:
     file_prefix: str
     raw_table: str
     natural_key: tuple[str, ...]
-    record: type[BaseModel]
+    record: type[SourceRecord]
     mapping: EntityMapping
     identities: dict[str, str]
 
@@ -40,7 +41,9 @@ class EntitySpec:
                 f"{self.source}/{self.entity}: mapping and {self.record.__name__} disagree"
                 f" (mapping only: {sorted(unknown)}, record only: {sorted(unmapped)})"
             )
-        if not set(self.natural_key) | set(self.identities) <= fields:
+        if set(self.identities) != set(self.record.identity_fields):
+            raise ValueError(f"{self.source}/{self.entity}: identities must name {self.record.identity_fields}")
+        if not set(self.natural_key) | set(self.identities) | set(self.mapping.constants) <= fields:
             raise ValueError(f"{self.source}/{self.entity}: natural key or identities name unknown fields")
 
     @property
@@ -58,18 +61,82 @@ class EntitySpec:
         )
 
 
-KINTELL_SESSIONS = EntitySpec(
-    source="kintell",
-    entity="sessions",
-    file_prefix="sessions",
-    raw_table="kintell_sessions",
-    natural_key=("session_id",),
-    record=KintellSessionRecord,
-    mapping=load_mapping(kintell.MAPPING_PATH, "sessions"),
+def _spec(
+    source: str,
+    entity: str,
+    record: type[SourceRecord],
+    natural_key: tuple[str, ...],
+    *,
+    raw_table: str | None = None,
+    identities: dict[str, str] | None = None,
+) -> EntitySpec:
+    return EntitySpec(
+        source=source,
+        entity=entity,
+        file_prefix=entity,
+        raw_table=raw_table or f"{source}_{entity}",
+        natural_key=natural_key,
+        record=record,
+        mapping=load_mapping(Path(__file__).parent / source / "mapping.yaml", entity),
+        identities=identities or {},
+    )
+
+
+KINTELL_SESSIONS = _spec(
+    "kintell",
+    "sessions",
+    KintellSessionRecord,
+    ("session_id",),
     identities={"participant_email": "participant_user_id", "volunteer_email": "volunteer_user_id"},
 )
+KINTELL_RATINGS = _spec("kintell", "ratings", KintellRatingRecord, ("rating_id",))
+BUDDY_MATCHES = _spec(
+    "buddy",
+    "matches",
+    BuddyMatchRecord,
+    ("match_id",),
+    identities={"participant_email": "participant_user_id", "buddy_email": "buddy_user_id"},
+)
+BUDDY_EVENTS = _spec("buddy", "events", BuddyEventRecord, ("event_id",))
+BUDDY_CHECKINS = _spec("buddy", "checkins", BuddyCheckinRecord, ("checkin_id",))
+BUDDY_FEEDBACK = _spec("buddy", "feedback", BuddyFeedbackRecord, ("feedback_id",))
+# The two course providers export differently (an adapter each) into one progress table.
+UPSKILLING_ECORNELL, UPSKILLING_ITSLEARNING = (
+    _spec(
+        "upskilling",
+        provider,
+        UpskillingProgressRecord,
+        ("provider", "user_email", "course_id"),
+        raw_table="upskilling_progress",
+        identities={"user_email": "user_id"},
+    )
+    for provider in ("ecornell", "itslearning")
+)
+UPSKILLING_CREDENTIALS = _spec(
+    "upskilling", "credentials", UpskillingCredentialRecord, ("credential_id",), identities={"user_email": "user_id"}
+)
+ROSTER_COMPANIES = _spec("roster", "companies", RosterCompanyRecord, ("company_code",))
+ROSTER_VOLUNTEERS = _spec(
+    "roster", "volunteers", RosterVolunteerRecord, ("employee_email",), identities={"employee_email": "user_id"}
+)
 
-ENTITIES: dict[tuple[str, str], EntitySpec] = {(spec.source, spec.entity): spec for spec in (KINTELL_SESSIONS,)}
+ENTITIES: dict[tuple[str, str], EntitySpec] = {
+    (spec.source, spec.entity): spec
+    for spec in (
+        KINTELL_SESSIONS,
+        KINTELL_RATINGS,
+        BUDDY_MATCHES,
+        BUDDY_EVENTS,
+        BUDDY_CHECKINS,
+        BUDDY_FEEDBACK,
+        UPSKILLING_ECORNELL,
+        UPSKILLING_ITSLEARNING,
+        UPSKILLING_CREDENTIALS,
+        ROSTER_COMPANIES,
+        ROSTER_VOLUNTEERS,
+    )
+}
+"""Every source entity, by (source, entity); also the order `teei run` loads files in."""
 
 
 def entity_for_file(landing_relative_path: Path) -> EntitySpec | None:

@@ -11,12 +11,15 @@ reason reads on its own: `'31.02.2026 10:00' is not a valid date/time`.
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, ValidationInfo
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
 # `dd.mm.yyyy`, optionally followed by `HH:MM` or `HH:MM:SS` (European spreadsheet exports).
@@ -25,6 +28,27 @@ _DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2
 _EMAIL = re.compile(r"[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]+")
 _LIST_SEPARATORS = re.compile(r"[;|,]")
 CEFR_LEVELS = frozenset({"A1", "A2", "B1", "B2", "C1", "C2"})
+
+
+class Kind(StrEnum):
+    """What a field holds, so a bulk validator (the loader's SQL) can apply the same rule as pydantic."""
+
+    TEXT = "text"
+    EMAIL = "email"
+    TIMESTAMP = "timestamp"
+    CEFR = "cefr"
+    TEXT_LIST = "text_list"
+    SCORE = "score"
+    NUMBER = "number"
+    INTEGER = "integer"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class FieldKind:
+    """Marker in a field's `Annotated` metadata naming its `Kind` (pydantic ignores it)."""
+
+    kind: Kind
 
 
 def _context(info: ValidationInfo) -> dict[str, Any]:
@@ -103,6 +127,24 @@ def _to_text_list(value: Any) -> Any:
     return value
 
 
+def _to_number(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return float(value.strip().replace(",", "."))
+        except ValueError:
+            raise PydanticCustomError("number", "{value} is not a number", {"value": repr(value)}) from None
+    return value
+
+
+def _to_json_document(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise PydanticCustomError("json", "{value} is not valid JSON", {"value": repr(value)}) from None
+    return value
+
+
 def unit_scaled(default_scale: tuple[float, float]) -> Any:
     """A score on a source scale, stored in 0..1 as `(v - low) / (high - low)` rounded to 4 decimals.
 
@@ -130,21 +172,62 @@ def unit_scaled(default_scale: tuple[float, float]) -> Any:
             )
         return round((number - low) / (high - low), 4)
 
-    return Annotated[float, BeforeValidator(to_unit)]
+    return Annotated[float, BeforeValidator(to_unit), FieldKind(Kind.SCORE)]
 
 
-UtcTimestamp = Annotated[datetime, BeforeValidator(_to_utc_timestamp)]
+NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), FieldKind(Kind.TEXT)]
+"""Text that must hold more than whitespace; trimmed."""
+
+Text = Annotated[str, FieldKind(Kind.TEXT)]
+"""Free text, trimmed (records strip whitespace); blank means absent."""
+
+UtcTimestamp = Annotated[datetime, BeforeValidator(_to_utc_timestamp), FieldKind(Kind.TIMESTAMP)]
 """A timestamp read from ISO 8601, `dd.mm.yyyy HH:MM[:SS]` or a date; naive ones in the context timezone."""
 
-Email = Annotated[str, BeforeValidator(_to_email)]
+Email = Annotated[str, BeforeValidator(_to_email), FieldKind(Kind.EMAIL)]
 """An email address, trimmed and lower-cased."""
 
-CefrLevel = Annotated[str, BeforeValidator(_to_cefr_level)]
+CefrLevel = Annotated[str, BeforeValidator(_to_cefr_level), FieldKind(Kind.CEFR)]
 """A CEFR language level, A1 to C2, stored upper-case."""
 
 # The validator sits outside the `| None` so that a value with no items becomes None.
-TextList = Annotated[list[str] | None, BeforeValidator(_to_text_list)]
+TextList = Annotated[list[str] | None, BeforeValidator(_to_text_list), FieldKind(Kind.TEXT_LIST)]
 """A list from a `;`, `|` or `,` separated source value; items trimmed, empty items dropped, None if none."""
 
 Rating = unit_scaled((1.0, 5.0))
 """A rating on its source scale (default 1 to 5), stored in 0..1."""
+
+Percent = Annotated[float, BeforeValidator(_to_number), Field(ge=0, le=100), FieldKind(Kind.NUMBER)]
+"""A number from 0 to 100 (progress, final scores); a decimal comma is accepted."""
+
+JsonDocument = Annotated[dict[str, Any] | list[Any], BeforeValidator(_to_json_document), FieldKind(Kind.JSON)]
+"""A JSON object or array, given as JSON text in a CSV cell."""
+
+
+WholeNumber = Annotated[int, FieldKind(Kind.INTEGER)]
+"""A whole number; bound it where used: `Annotated[WholeNumber, Field(ge=1, le=480)]`."""
+
+
+class SourceRecord(BaseModel):
+    """Base of every source record: immutable, text trimmed, and the rules a bulk loader reads.
+
+    - `identity_fields`: email fields that identify people (the loader stores a pseudonymous user id);
+    - `chronology`: `(earlier, later)` timestamp pairs that must not run backwards.
+    """
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    identity_fields: ClassVar[tuple[str, ...]] = ()
+    chronology: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    @model_validator(mode="after")
+    def _in_chronological_order(self) -> SourceRecord:
+        for earlier, later in self.chronology:
+            first, second = getattr(self, earlier), getattr(self, later)
+            if first is not None and second is not None and second < first:
+                raise PydanticCustomError(
+                    "chronology",
+                    "{later} ({second}) is before {earlier} ({first})",
+                    {"later": later, "earlier": earlier, "second": second.isoformat(), "first": first.isoformat()},
+                )
+        return self

@@ -1,28 +1,33 @@
-"""Kintell source records: what one row of a Kintell export means once mapped and validated."""
+"""Kintell source records: what one row of a Kintell export (or webhook) means once mapped and validated."""
 
 from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
-from contracts.fields import CefrLevel, Email, Rating, TextList, UtcTimestamp
+from contracts.fields import (
+    CefrLevel,
+    Email,
+    NonEmptyText,
+    Rating,
+    SourceRecord,
+    Text,
+    TextList,
+    UtcTimestamp,
+    WholeNumber,
+)
 
-NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
-
-class KintellSessionRecord(BaseModel):
+class KintellSessionRecord(SourceRecord):
     """One Kintell session (Language Connect or mentorship) between a participant and a volunteer.
 
     Validate with `context={"timezone": ..., "scales": {"rating": (low, high)}}`: naive timestamps are
     read in that timezone and the rating is stored in 0..1 from that scale (default 1 to 5).
     """
 
-    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
-
-    # The email fields that identify people; the loader stores a pseudonymous user id for each.
     identity_fields: ClassVar[tuple[str, ...]] = ("participant_email", "volunteer_email")
+    chronology: ClassVar[tuple[tuple[str, str], ...]] = (("started_at", "completed_at"),)
 
     session_id: NonEmptyText
     session_type: Literal["language", "mentorship"]
@@ -31,18 +36,19 @@ class KintellSessionRecord(BaseModel):
     scheduled_at: UtcTimestamp | None = None
     started_at: UtcTimestamp | None = None
     completed_at: UtcTimestamp | None = None
-    duration_minutes: Annotated[int, Field(ge=1, le=480)] | None = None
+    duration_minutes: Annotated[WholeNumber, Field(ge=1, le=480)] | None = None
     rating: Rating | None = None
-    feedback_text: str | None = None
+    feedback_text: Text | None = None
     language_level: CefrLevel | None = None
     topics: TextList = None
 
-    @model_validator(mode="after")
-    def _completed_not_before_started(self) -> KintellSessionRecord:
-        if self.started_at and self.completed_at and self.completed_at < self.started_at:
-            raise PydanticCustomError(
-                "completed_before_started",
-                "completed_at ({completed}) is before started_at ({started})",
-                {"completed": self.completed_at.isoformat(), "started": self.started_at.isoformat()},
-            )
-        return self
+
+class KintellRatingRecord(SourceRecord):
+    """A rating one side of a Kintell session gave the other, with optional feedback text."""
+
+    rating_id: NonEmptyText
+    session_id: NonEmptyText
+    from_role: Literal["participant", "volunteer"]
+    rating: Rating
+    feedback_text: Text | None = None
+    created_at: UtcTimestamp | None = None
