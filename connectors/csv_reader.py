@@ -1,10 +1,11 @@
-"""The one CSV reader: stream an export file as validated records and rejected rows with reasons.
+"""The one CSV reader: open an export file, decide how to read it, and stream its records as text.
 
 It copes with what real exports look like: UTF-8 with or without BOM, UTF-16 with BOM,
-Windows-1252, comma, semicolon or tab delimiters, quoted fields holding delimiters, quotes and line
-breaks, CRLF or LF, blank lines, headers spelled in many ways (see `connectors.mapping`), extra
-columns and missing optional ones. Only a file that cannot be read at all raises (`CsvFileError`);
-every bad row is yielded as a `RejectedRow` with all its reasons, never raised and never dropped.
+Windows-1252 (decided from the whole file, not guessed), comma, semicolon or tab delimiters
+(sniffed), quoted fields holding delimiters, quotes and line breaks, CRLF or LF, blank lines,
+headers spelled in many ways (see `connectors.mapping`), extra columns and missing optional ones.
+Only a file that cannot be read at all raises (`CsvFileError`). Values stay text here: the loader
+checks every record against its contract in bulk (in SQL), so no row is validated one by one.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
-
-from pydantic import BaseModel, ValidationError
 
 from connectors.mapping import normalise_header
 
@@ -35,24 +33,6 @@ DELIMITERS = (",", ";", "\t")
 
 class CsvFileError(ValueError):
     """The file as a whole cannot be read: undecodable, no header, or a required column missing."""
-
-
-@dataclass(frozen=True, slots=True)
-class AcceptedRow:
-    """A data record that validated; `extras` holds the columns the mapping does not know."""
-
-    row_number: int
-    record: BaseModel
-    extras: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class RejectedRow:
-    """A data record that did not validate, as read, with every reason (each naming its field)."""
-
-    row_number: int
-    raw: dict[str, str | None]
-    reasons: list[str]
 
 
 def detect_encoding(sample: bytes, *, complete: bool) -> str:
@@ -99,69 +79,149 @@ def sniff_delimiter(sample: str, *, complete: bool) -> str:
     return best
 
 
-def read_csv(path: Path, spec: EntitySpec, *, timezone: ZoneInfo) -> Iterator[AcceptedRow | RejectedRow]:
-    """Stream `path` as `spec` records: an `AcceptedRow` or a `RejectedRow` per data record, in order.
-
-    Memory stays flat in the file size. Raises `CsvFileError` for file-level problems only.
-    """
-    with path.open("rb") as binary:
-        sample = binary.read(ENCODING_SAMPLE_BYTES)
-        complete = len(sample) < ENCODING_SAMPLE_BYTES
-        encoding = detect_encoding(sample, complete=complete)
-        try:
-            head = codecs.getincrementaldecoder(encoding)(errors="strict").decode(sample, final=complete)
-        except UnicodeDecodeError as error:
-            raise CsvFileError(f"{path.name}: cannot be decoded as {encoding} ({error})") from None
-        delimiter = sniff_delimiter(
-            head[:DELIMITER_SAMPLE_CHARS], complete=complete and len(head) <= DELIMITER_SAMPLE_CHARS
-        )
-        del sample, head  # not needed while streaming: keep memory flat
-        binary.seek(0)
-        text = io.TextIOWrapper(binary, encoding=encoding, newline="")
-        reader = csv.reader(text, delimiter=delimiter)
-        try:
-            yield from _read_records(reader, path, spec, timezone)
-        except UnicodeDecodeError as error:
-            raise CsvFileError(f"{path.name}: cannot be decoded as {encoding} ({error})") from None
-        except csv.Error as error:
-            raise CsvFileError(f"{path.name}: unreadable CSV near line {reader.line_num} ({error})") from None
-
-
 @dataclass(frozen=True)
-class _ColumnPlan:
-    """Where each canonical field and each extra column sits in the file's rows."""
+class ColumnPlan:
+    """Where each canonical field and each extra column sits in an export's rows."""
 
     headers: list[str]
-    fields: list[tuple[int, str, dict[str, str] | None]]  # index, field, value normalisations
-    extras: list[tuple[int, str]]
+    fields: dict[str, int]  # canonical field -> column index
+    extras: list[tuple[int, str]]  # column index, header of a column the mapping does not know
+    constants: dict[str, str]  # canonical field -> value, for fields the export does not carry
 
 
-def _plan_columns(header: list[str], path: Path, spec: EntitySpec) -> _ColumnPlan:
+def plan_columns(header: list[str], spec: EntitySpec, name: str) -> ColumnPlan:
+    """Match an export's header to `spec`'s fields; `CsvFileError` names any required one missing."""
     headers = _unique_headers(header)
     mapping = spec.mapping
     chosen: dict[str, int] = {}
-    for index, name in enumerate(headers):
-        field = mapping.canonical_field(name)
+    for index, column in enumerate(headers):
+        field = mapping.canonical_field(column)
         if field is None:
             continue
         # Two columns for one field: the one spelled like the field itself wins, else the first.
         if field not in chosen or (
-            normalise_header(name) == normalise_header(field)
+            normalise_header(column) == normalise_header(field)
             and normalise_header(headers[chosen[field]]) != normalise_header(field)
         ):
             chosen[field] = index
-    required = [name for name, info in spec.record.model_fields.items() if info.is_required()]
-    missing = [field for field in required if field not in chosen]
+    constants = {field: value for field, value in mapping.constants.items() if field not in chosen}
+    required = [field for field, info in spec.record.model_fields.items() if info.is_required()]
+    missing = [field for field in required if field not in chosen and field not in constants]
     if missing:
         raise CsvFileError(
-            f"{path.name}: required column(s) {', '.join(missing)} not found;"
-            f" headers found: {', '.join(repr(name) for name in headers)}"
+            f"{name}: required column(s) {', '.join(missing)} not found;"
+            f" headers found: {', '.join(repr(column) for column in headers)}"
         )
     used = set(chosen.values())
-    return _ColumnPlan(
+    return ColumnPlan(
         headers=headers,
-        fields=[(index, field, mapping.values.get(field)) for field, index in chosen.items()],
-        extras=[(index, name) for index, name in enumerate(headers) if index not in used],
+        fields=chosen,
+        extras=[(index, column) for index, column in enumerate(headers) if index not in used],
+        constants=constants,
+    )
+
+
+@dataclass(frozen=True)
+class CsvExport:
+    """An export file opened for loading: its encoding, delimiter and column plan.
+
+    `records()` streams its data records (blank lines skipped) as lists of text, each as wide as
+    the header (short rows padded with None) plus the surplus values of an over-long row. When
+    `copyable`, PostgreSQL can parse the very same bytes itself (`body()`, after the header line).
+    """
+
+    path: Path
+    encoding: str
+    delimiter: str
+    plan: ColumnPlan
+    copyable: bool  # the header is the first physical line, and the encoding is one PostgreSQL reads
+    body_offset: int  # bytes before the data (a byte order mark)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def records(self) -> Iterator[tuple[list[str | None], dict[str, str]]]:
+        """Each data record as (values by header position, surplus values by `column_<n>`)."""
+        width = len(self.plan.headers)
+        with self.path.open("rb") as binary:
+            text = io.TextIOWrapper(binary, encoding=self.encoding, newline="")
+            reader = csv.reader(text, delimiter=self.delimiter)
+            try:
+                next(record for record in reader if any(record))  # the header
+                for record in reader:
+                    if not any(record):
+                        continue  # blank line (or only empty cells): not a record
+                    length = len(record)
+                    if length == width:
+                        yield record, {}  # type: ignore[misc]  # list[str] is a list[str | None] here
+                    elif length < width:
+                        yield [*record, *([None] * (width - length))], {}
+                    else:
+                        # Trailing empty cells (spreadsheets add them) are not extra values.
+                        surplus = {f"column_{i + 1}": record[i] for i in range(width, length) if record[i]}
+                        yield record[:width], surplus  # type: ignore[misc]
+            except UnicodeDecodeError as error:
+                raise CsvFileError(f"{self.name}: cannot be decoded as {self.encoding} ({error})") from None
+            except csv.Error as error:
+                raise CsvFileError(f"{self.name}: unreadable CSV near line {reader.line_num} ({error})") from None
+
+    def body(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """The file's bytes from the header line on (no byte order mark), in chunks."""
+        with self.path.open("rb") as binary:
+            binary.seek(self.body_offset)
+            while chunk := binary.read(chunk_size):
+                yield chunk
+
+
+def detect_file_encoding(path: Path) -> str:
+    """The encoding of the whole file: a BOM decides; else UTF-8 if every byte decodes as UTF-8,
+    else Windows-1252 (which decodes nearly anything, so it is the last resort)."""
+    with path.open("rb") as binary:
+        sample = binary.read(ENCODING_SAMPLE_BYTES)
+        encoding = detect_encoding(sample, complete=len(sample) < ENCODING_SAMPLE_BYTES)
+        if encoding != "utf-8":
+            return encoding
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            decoder.decode(sample)
+            while chunk := binary.read(ENCODING_SAMPLE_BYTES):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8"
+
+
+def open_export(path: Path, spec: EntitySpec, *, encoding: str | None = None) -> CsvExport:
+    """Open `path` as an export of `spec`: detect its encoding (unless given), sniff its delimiter and
+    plan its columns. Raises `CsvFileError` when it cannot be read as such at all."""
+    encoding = encoding or detect_file_encoding(path)
+    with path.open("rb") as binary:
+        sample = binary.read(ENCODING_SAMPLE_BYTES)
+    complete = len(sample) < ENCODING_SAMPLE_BYTES
+    try:
+        head = codecs.getincrementaldecoder(encoding)(errors="strict").decode(sample, final=complete)
+    except UnicodeDecodeError as error:
+        raise CsvFileError(f"{path.name}: cannot be decoded as {encoding} ({error})") from None
+    delimiter = sniff_delimiter(
+        head[:DELIMITER_SAMPLE_CHARS], complete=complete and len(head) <= DELIMITER_SAMPLE_CHARS
+    )
+    reader = csv.reader(io.StringIO(head), delimiter=delimiter)
+    try:
+        header = next((record for record in reader if any(record)), None)
+    except csv.Error as error:
+        raise CsvFileError(f"{path.name}: unreadable CSV header ({error})") from None
+    if header is None:
+        raise CsvFileError(f"{path.name}: no header row (the file is empty)")
+    bom = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
+    return CsvExport(
+        path=path,
+        encoding=encoding,
+        delimiter=delimiter,
+        plan=plan_columns(header, spec, path.name),
+        copyable=reader.line_num == 1 and encoding in ("utf-8", "utf-8-sig", "cp1252"),
+        body_offset=bom,
     )
 
 
@@ -178,67 +238,3 @@ def _unique_headers(header: list[str]) -> list[str]:
         seen.add(candidate)
         names.append(candidate)
     return names
-
-
-def _read_records(
-    reader: Iterator[list[str]], path: Path, spec: EntitySpec, timezone: ZoneInfo
-) -> Iterator[AcceptedRow | RejectedRow]:
-    header = next((record for record in reader if any(record)), None)
-    if header is None:
-        raise CsvFileError(f"{path.name}: no header row (the file is empty)")
-    plan = _plan_columns(header, path, spec)
-    width = len(plan.headers)
-    fields, extras = plan.fields, plan.extras
-    validate = spec.record.model_validate
-    context = {"timezone": timezone, "scales": spec.mapping.scales}
-    row_number = 0
-    for row in reader:
-        if not any(row):
-            continue  # blank line: not a record
-        row_number += 1
-        length = len(row)
-        problems: list[str] = []
-        # Trailing empty cells (spreadsheets add them) are not extra values.
-        if length > width and any(row[width:]):
-            problems.append(f"row has {length} values but the header has {width} columns")
-        data: dict[str, str] = {}
-        for index, field, values in fields:
-            if index < length:
-                value = row[index]
-                # Empty or blank means absent: optional fields become None, required ones are reported.
-                if value and not value.isspace():
-                    data[field] = value if values is None else values.get(normalise_header(value), value)
-        record: BaseModel | None = None
-        try:
-            record = validate(data, context=context)
-        except ValidationError as error:
-            problems.extend(_reasons(error))
-        if record is None or problems:
-            yield RejectedRow(row_number, _raw_record(plan.headers, row), problems)
-        else:
-            yield AcceptedRow(row_number, record, {name: row[i] if i < length else "" for i, name in extras})
-
-
-def _raw_record(headers: list[str], row: list[str]) -> dict[str, str | None]:
-    """The row as read, by header; absent trailing values are None, surplus ones `column_<n>`."""
-    raw: dict[str, str | None] = {name: row[index] if index < len(row) else None for index, name in enumerate(headers)}
-    for index in range(len(headers), len(row)):
-        raw[f"column_{index + 1}"] = row[index]
-    return raw
-
-
-def _reasons(error: ValidationError) -> list[str]:
-    """Each validation error as `<field>: <what is wrong>`, quoting the value as the source wrote it."""
-    reasons = []
-    for detail in error.errors(include_url=False):
-        field = ".".join(str(part) for part in detail["loc"])
-        message: str = detail["msg"]
-        value = detail.get("input")
-        if detail["type"] == "missing":
-            message = "required, but empty"
-        elif message.startswith("Input should be "):
-            message = f"{value!r} should be {message.removeprefix('Input should be ')}"
-        elif isinstance(value, str) and repr(value) not in message:
-            message = f"{message} (value {value!r})"
-        reasons.append(f"{field}: {message}" if field else message)
-    return reasons

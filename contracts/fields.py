@@ -61,7 +61,7 @@ def parse_timestamp(text: str, timezone: tzinfo) -> datetime | None:
 
     ISO 8601 with an offset or `Z` keeps its offset; naive ISO, `dd.mm.yyyy HH:MM[:SS]` and plain
     dates (midnight) are wall-clock times in `timezone`. A naive time that a DST switch skips or
-    repeats resolves as `zoneinfo` does with `fold=0` (the offset in force before the switch).
+    repeats is read in standard time, as PostgreSQL reads it (the loader validates in SQL).
     """
     text = text.strip()
     # A dot in the first three characters means dd.mm.yyyy; everything else is tried as ISO 8601.
@@ -80,7 +80,9 @@ def parse_timestamp(text: str, timezone: tzinfo) -> datetime | None:
         except ValueError:
             return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone)
+        # A wall-clock time a DST switch skips or repeats has two readings; like PostgreSQL, take
+        # standard time, which is the later instant of the two in both cases.
+        return max(moment.replace(tzinfo=timezone, fold=fold).astimezone(UTC) for fold in (0, 1))
     return moment.astimezone(UTC)
 
 

@@ -1,10 +1,11 @@
-"""The Dagster code location: ingest → dbt → event outbox, the publish sensor and the nightly run."""
+"""The Dagster code location: ingest → dbt → event outbox, the landing and publish sensors, the nightly run."""
 
 import dagster as dg
 
 from orchestration.defs.dbt import dbt_resource, teei_dbt_models
 from orchestration.defs.events import event_outbox, publish_event_outbox
 from orchestration.defs.ingest import ingest_assets
+from orchestration.defs.landing import build_landing_sensors
 from orchestration.resources import PlatformResource
 from teei.settings import get_settings
 
@@ -14,6 +15,8 @@ pipeline_job = dg.define_asset_job(
     description="Everything waiting in the landing folder through raw, dbt and the event outbox.",
     executor_def=dg.in_process_executor,
 )
+# A landing sensor per source runs this job limited to what its new files feed.
+landing_sensors = build_landing_sensors(pipeline_job.name)
 
 
 @dg.definitions
@@ -30,7 +33,7 @@ def defs() -> dg.Definitions:
         assets=[*ingest_assets, teei_dbt_models, event_outbox],
         jobs=[pipeline_job],
         schedules=[nightly],
-        sensors=[publish_event_outbox],
+        sensors=[*landing_sensors, publish_event_outbox],
         resources={"platform": PlatformResource(), "dbt": dbt_resource},
         executor=dg.in_process_executor,
     )

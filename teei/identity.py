@@ -1,8 +1,9 @@
 """Pseudonymous identities: the one implementation of `user_id`.
 
 A person is identified outside `pii` only by `user_id` = keyed HMAC-SHA256 of their normalised
-email with `TEEI_PSEUDONYM_KEY`. It is computed here, in Python, because the embedded PostgreSQL
-has no pgcrypto (SPEC §3); the loader, the API and erasure all call this module.
+email with `TEEI_PSEUDONYM_KEY`. The embedded PostgreSQL has no pgcrypto (SPEC §3), so the bulk loader
+builds the same HMAC from PostgreSQL's own `sha256()` with the padded keys `hmac_pads` gives (RFC
+2104); everything else calls `user_id_for_email`. A test holds the two to the same result.
 """
 
 from __future__ import annotations
@@ -32,6 +33,19 @@ class Pseudonymiser:
         self.user_id: Callable[[str], str] = functools.lru_cache(maxsize=cache_size)(
             functools.partial(_user_id_of_normalised, secret)
         )
+
+
+def hmac_pads(key: str | bytes) -> tuple[bytes, bytes]:
+    """The inner and outer padded keys of HMAC-SHA256 (RFC 2104), so that
+    `HMAC(key, m) = sha256(outer || sha256(inner || m))` can be computed where only sha256 exists."""
+    secret = key.encode("utf-8") if isinstance(key, str) else key
+    if len(secret) > _SHA256_BLOCK:
+        secret = hashlib.sha256(secret).digest()
+    secret = secret.ljust(_SHA256_BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in secret), bytes(b ^ 0x5C for b in secret)
+
+
+_SHA256_BLOCK = 64
 
 
 def _user_id_of_normalised(key: bytes, email: str) -> str:

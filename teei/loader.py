@@ -15,31 +15,35 @@ Any error rolls all of it back and records a `failed` load with the error.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import hashlib
+import io
 import json
 import logging
-import tempfile
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import psycopg
 import sqlalchemy as sa
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
-from connectors.csv_reader import AcceptedRow, RejectedRow, read_csv
+from connectors.csv_reader import ColumnPlan, CsvExport, open_export, plan_columns
 from connectors.registry import EntitySpec
-from teei.identity import Pseudonymiser
+from contracts.fields import Kind
+from teei.identity import hmac_pads
+from teei.record_checks import checked_select, field_inputs, field_rules, raw_record, scale_query, session_settings
 
 log = logging.getLogger(__name__)
 
 LoadStatus = Literal["succeeded", "failed", "skipped"]
 LINEAGE_COLUMNS = ("load_id", "source_file", "source_row_number", "row_hash")
-# Rejected rows are spooled to disk past this size, so memory stays flat however bad a file is.
-QUARANTINE_SPOOL_BYTES = 8 * 1024 * 1024
+# Records sent to COPY in chunks of about this many characters (memory stays flat).
+COPY_CHUNK_CHARS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -77,27 +81,80 @@ def load_csv_file(
     file_name: str | None = None,
 ) -> LoadResult:
     """Load one export file of `spec`'s entity into `raw.<spec.raw_table>` (see the module doc)."""
-    file_name = file_name or path.name
-    sha256 = file_sha256(path)
-    rows = read_csv(path, spec, timezone=timezone)
-    return load_rows(engine, rows, spec, file_name=file_name, file_sha256=sha256, pseudonym_key=pseudonym_key)
+    return _run_load(
+        engine,
+        lambda: open_export(path, spec),
+        spec,
+        file_name=file_name or path.name,
+        file_sha256=file_sha256(path),
+        timezone=timezone,
+        pseudonym_key=pseudonym_key,
+    )
 
 
 def load_rows(
     engine: sa.Engine,
-    rows: Iterable[AcceptedRow | RejectedRow],
+    header: list[str],
+    rows: Iterable[list[str | None]],
     spec: EntitySpec,
     *,
     file_name: str,
     file_sha256: str,
+    timezone: ZoneInfo,
     pseudonym_key: str,
 ) -> LoadResult:
-    """Load already-parsed rows (a CSV file, or a webhook body read by the same connector)."""
+    """Load rows already split into values under `header` (a webhook body or an upload read by the
+    same connector) exactly as a file with that header and those rows would load."""
+    return _run_load(
+        engine,
+        lambda: RowsExport(plan_columns(header, spec, file_name), rows),
+        spec,
+        file_name=file_name,
+        file_sha256=file_sha256,
+        timezone=timezone,
+        pseudonym_key=pseudonym_key,
+    )
+
+
+class Export(Protocol):
+    """What the loader stages: a column plan and the records (and, for a file, its own bytes)."""
+
+    plan: ColumnPlan
+    copyable: bool
+
+    def records(self) -> Iterator[tuple[list[str | None], dict[str, str]]]: ...
+
+
+@dataclass
+class RowsExport:
+    """Rows given as values (not a file): staged through the same path as a file's records."""
+
+    plan: ColumnPlan
+    rows: Iterable[list[str | None]]
+    copyable: bool = False
+
+    def records(self) -> Iterator[tuple[list[str | None], dict[str, str]]]:
+        width = len(self.plan.headers)
+        for row in self.rows:
+            values = list(row[:width]) + [None] * (width - len(row))
+            yield values, {f"column_{i + 1}": str(row[i]) for i in range(width, len(row)) if row[i]}
+
+
+def _run_load(
+    engine: sa.Engine,
+    open_source: Callable[[], Export],
+    spec: EntitySpec,
+    *,
+    file_name: str,
+    file_sha256: str,
+    timezone: ZoneInfo,
+    pseudonym_key: str,
+) -> LoadResult:
     try:
         with engine.begin() as connection:
             driver = connection.connection.driver_connection
             assert isinstance(driver, psycopg.Connection)
-            return _load(driver, rows, spec, file_name, file_sha256, Pseudonymiser(pseudonym_key))
+            return _load(driver, open_source, spec, file_name, file_sha256, timezone.key, hmac_pads(pseudonym_key))
     except Exception as exc:
         log.exception("load of %s failed", file_name)
         with engine.begin() as connection:
@@ -120,23 +177,31 @@ def load_rows(
         return LoadResult(load_id, spec.source, spec.entity, file_name, file_sha256, "failed", error=str(exc))
 
 
+@contextlib.contextmanager
+def _step(name: str, file_name: str) -> Iterator[None]:
+    """Log how long one step of a load took (DEBUG), to see where a slow load spends its time."""
+    started = time.perf_counter()
+    yield
+    log.debug("%s: %s took %.2f s", file_name, name, time.perf_counter() - started)
+
+
 def _load(
     connection: psycopg.Connection[Any],
-    rows: Iterable[AcceptedRow | RejectedRow],
+    open_source: Callable[[], Export],
     spec: EntitySpec,
     file_name: str,
     sha256: str,
-    pseudonyms: Pseudonymiser,
+    timezone: str,
+    hmac_keys: tuple[bytes, bytes],
 ) -> LoadResult:
     table = sql.Identifier("raw", spec.raw_table)
-    # Loads of one entity run one at a time, so two copies of a file cannot both pass the check below.
+    # Loads of one table run one at a time, so two copies of a file cannot both pass the check below.
     connection.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"raw.{spec.raw_table}",))
     already = connection.execute(
         "SELECT load_id FROM ops.loads WHERE source = %s AND entity = %s AND file_sha256 = %s "
         "AND status = 'succeeded' LIMIT 1",
         (spec.source, spec.entity, sha256),
     ).fetchone()
-    status: LoadStatus = "skipped" if already else "succeeded"
     row = connection.execute(
         "INSERT INTO ops.loads (source, entity, file_name, file_sha256, status) "
         "VALUES (%s, %s, %s, %s, %s) RETURNING load_id",
@@ -148,40 +213,68 @@ def _load(
         connection.execute("UPDATE ops.loads SET finished_at = now() WHERE load_id = %s", (load_id,))
         return LoadResult(load_id, spec.source, spec.entity, file_name, sha256, "skipped")
 
-    columns = raw_columns(spec)
-    stage = sql.Identifier(f"stage_{spec.raw_table}")
-    connection.execute(
-        sql.SQL("CREATE TEMP TABLE {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP").format(
-            stage=stage, table=table
-        )
-    )
-    rows_in = accepted = 0
-    with tempfile.SpooledTemporaryFile(QUARANTINE_SPOOL_BYTES, mode="w+", encoding="utf-8") as rejects:
-        copy_into_stage = sql.SQL("COPY {stage} ({columns}) FROM STDIN").format(
-            stage=stage, columns=sql.SQL(", ").join(map(sql.Identifier, columns))
-        )
-        with connection.cursor().copy(copy_into_stage) as copy:
-            for parsed in rows:
-                rows_in += 1
-                if isinstance(parsed, RejectedRow):
-                    rejects.write(json.dumps([parsed.row_number, parsed.raw, parsed.reasons]) + "\n")
-                    continue
-                accepted += 1
-                copy.write_row(_raw_row(parsed, spec, load_id, file_name, pseudonyms))
-        rejects.seek(0)
-        rejected = _copy_quarantine(connection, load_id, rejects)
+    export = open_source()
+    plan = export.plan
+    connection.execute(session_settings(timezone))
+    # A plain (unlogged) table, not a temporary one, so the checking statement can run in parallel
+    # workers; created and dropped inside this transaction, so no other session ever sees it.
+    stage = sql.Identifier("ops", f"stage_load_{load_id}")
+    with _step("staging", file_name):
+        rows_in = _stage(connection, export, stage)
+        connection.execute(sql.SQL("ANALYZE {}").format(stage))
 
-    superseded = _settle_repeats(connection, spec, stage, load_id)
-    loaded = _upsert(connection, spec, stage, table, columns)
+    inputs = field_inputs(spec, plan)
+    scored = [rule.name for rule in field_rules(spec) if rule.kind == Kind.SCORE and rule.name in plan.fields]
+    zero_to_one: set[str] = set()
+    if scored and rows_in:
+        with _step("deciding score scales", file_name):
+            decided = connection.execute(scale_query({name: inputs[name] for name in scored}, stage)).fetchone()
+            assert decided is not None
+        zero_to_one = {name for name, on_unit_scale in zip(scored, decided, strict=True) if on_unit_scale}
+
+    checked = sql.Identifier(f"checked_{spec.raw_table}")
+    converted = sql.Identifier("ops", f"converted_load_{load_id}")
+    select = checked_select(
+        spec,
+        plan,
+        stage,
+        converted,
+        zero_to_one=zero_to_one,
+        hmac_keys=hmac_keys,
+        load_id=load_id,
+        file_name=file_name,
+    )
+    with _step("checking", file_name):
+        connection.execute(sql.SQL("CREATE UNLOGGED TABLE {} AS {}").format(converted, select.converting))
+        connection.execute(sql.SQL("ANALYZE {}").format(converted))
+        connection.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS {}").format(checked, select.checking))
+        connection.execute(sql.SQL("DROP TABLE {}").format(converted))
+    rejected = connection.execute(
+        sql.SQL(
+            "INSERT INTO ops.quarantine (load_id, source_row_number, raw_record, reasons) "
+            "SELECT {load_id}, s.source_row_number, {raw}, to_jsonb(c.reasons) "
+            "FROM {stage} s JOIN {checked} c USING (source_row_number) WHERE cardinality(c.reasons) > 0"
+        ).format(load_id=sql.Literal(load_id), raw=raw_record(plan), stage=stage, checked=checked)
+    ).rowcount
+    connection.execute(sql.SQL("DROP TABLE {}").format(stage))
+    if rejected:
+        connection.execute(sql.SQL("DELETE FROM {} WHERE cardinality(reasons) > 0").format(checked))
+    connection.execute(sql.SQL("ANALYZE {}").format(checked))
+    accepted = rows_in - rejected
+
+    with _step("settling repeats", file_name):
+        superseded = _settle_repeats(connection, spec, checked, load_id)
+    with _step("upserting", file_name):
+        loaded = _upsert(connection, spec, checked, table, select.columns)
     duplicates = accepted - superseded - loaded
     connection.execute(
         """
         UPDATE ops.loads
            SET rows_in = %s, rows_loaded = %s, rows_quarantined = %s, rows_duplicate = %s,
-               status = %s, finished_at = now()
+               status = 'succeeded', finished_at = now()
          WHERE load_id = %s
         """,
-        (rows_in, loaded, rejected + superseded, duplicates, status, load_id),
+        (rows_in, loaded, rejected + superseded, duplicates, load_id),
     )
     return LoadResult(
         load_id,
@@ -189,7 +282,7 @@ def _load(
         spec.entity,
         file_name,
         sha256,
-        status,
+        "succeeded",
         rows_in=rows_in,
         rows_loaded=loaded,
         rows_quarantined=rejected + superseded,
@@ -197,36 +290,62 @@ def _load(
     )
 
 
-def raw_columns(spec: EntitySpec) -> list[str]:
-    """The raw table's columns a load writes, in COPY order (record fields, user ids, metadata, lineage)."""
-    return [*spec.record.model_fields, *spec.identities.values(), "metadata", *LINEAGE_COLUMNS]
+# PostgreSQL's names for the encodings a copyable export can have.
+_PG_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "cp1252": "WIN1252"}
 
 
-def _raw_row(
-    parsed: AcceptedRow, spec: EntitySpec, load_id: int, file_name: str, pseudonyms: Pseudonymiser
-) -> list[Any]:
-    record = parsed.record
-    fields = record.__dict__  # the validated values as they are; model_dump() would copy them again
-    # COPY's text format takes JSON as text, so lists and dicts go in already serialised.
-    values: list[Any] = [json.dumps(v) if isinstance(v, (list, dict)) else v for v in fields.values()]
-    values.extend(pseudonyms.user_id(fields[field]) for field in spec.identities)
-    extras = json.dumps(parsed.extras) if parsed.extras else "{}"
-    values.append(extras)
-    # The hash covers what the source said (record and extra columns), not where or when it was loaded.
-    fingerprint = record.__pydantic_serializer__.to_json(record) + extras.encode()
-    values.extend((load_id, file_name, parsed.row_number, hashlib.blake2b(fingerprint, digest_size=16).hexdigest()))
-    return values
+def _stage(connection: psycopg.Connection[Any], export: Export, stage: sql.Identifier) -> int:
+    """Copy the export's records into a temporary table of text columns; the number of records.
 
-
-def _copy_quarantine(connection: psycopg.Connection[Any], load_id: int, rejects: Iterator[str]) -> int:
+    A file PostgreSQL can parse itself goes in as its own bytes (the fastest path, COPY's CSV
+    parser); if COPY refuses it (a blank line, a row of another width, a byte that is no text in
+    its encoding), the attempt is rolled back and the records go through Python's csv module,
+    which reads what COPY cannot. Either way the stage numbers records in file order.
+    """
+    width = len(export.plan.headers)
+    columns = sql.SQL(", ").join(sql.Identifier(f"c{n}") for n in range(1, width + 1))
+    create = sql.SQL(
+        "CREATE UNLOGGED TABLE {stage} (source_row_number integer GENERATED ALWAYS AS IDENTITY, {defs}, surplus text)"
+    ).format(
+        stage=stage,
+        defs=sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(f"c{n}")) for n in range(1, width + 1)),
+    )
+    if export.copyable and isinstance(export, CsvExport):
+        try:
+            with connection.transaction():
+                connection.execute(create)
+                copy_file = sql.SQL(
+                    "COPY {stage} ({columns}) FROM STDIN"
+                    " (FORMAT csv, HEADER true, DELIMITER {delimiter}, ENCODING {encoding})"
+                ).format(
+                    stage=stage,
+                    columns=columns,
+                    delimiter=sql.Literal(export.delimiter),
+                    encoding=sql.Literal(_PG_ENCODINGS[export.encoding]),
+                )
+                with connection.cursor() as cursor:
+                    with cursor.copy(copy_file) as copy:
+                        for chunk in export.body():
+                            copy.write(chunk)
+                    return cursor.rowcount
+        except psycopg.DataError as refused:
+            log.info("%s: COPY cannot parse it (%s); reading it with Python's csv module", export.name, refused)
+    connection.execute(create)
+    copy_records = sql.SQL("COPY {stage} ({columns}, surplus) FROM STDIN (FORMAT csv)").format(
+        stage=stage, columns=columns
+    )
     count = 0
-    with connection.cursor().copy(
-        "COPY ops.quarantine (load_id, source_row_number, raw_record, reasons) FROM STDIN"
-    ) as copy:
-        for line in rejects:
-            row_number, raw, reasons = json.loads(line)
-            copy.write_row((load_id, row_number, Jsonb(raw), Jsonb(reasons)))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    with connection.cursor().copy(copy_records) as copy:
+        for values, surplus in export.records():
             count += 1
+            writer.writerow([*values, json.dumps(surplus) if surplus else None])
+            if buffer.tell() > COPY_CHUNK_CHARS:
+                copy.write(buffer.getvalue())
+                buffer.seek(0)
+                buffer.truncate()
+        copy.write(buffer.getvalue())
     return count
 
 
@@ -262,7 +381,7 @@ def _settle_repeats(connection: psycopg.Connection[Any], spec: EntitySpec, stage
         INSERT INTO ops.quarantine (load_id, source_row_number, raw_record, reasons)
         SELECT %(load_id)s, s.source_row_number,
                to_jsonb(s) - ARRAY['load_id', 'source_file', 'source_row_number', 'row_hash',
-                                   'loaded_at', 'latest_row', 'latest_hash'],
+                                   'loaded_at', 'latest_row', 'latest_hash', 'reasons'],
                jsonb_build_array(format(%(reason)s, {key_text}, s.latest_row))
           FROM earlier s
          WHERE s.row_hash <> s.latest_hash

@@ -1,4 +1,5 @@
-"""The Dagster code location: it validates, and ingest, dbt and the outbox form one lineage graph."""
+"""The Dagster code location: it validates, ingest, dbt and the outbox form one lineage graph, and its
+sensors and schedule are on by default."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from connectors.registry import ENTITIES
 from orchestration.definitions import defs
 
 PROJECT = Path(__file__).parents[2]
@@ -44,3 +46,16 @@ def test_the_nightly_schedule_and_the_publish_sensor_are_on_by_default() -> None
     sensor = definitions.resolve_sensor_def("publish_event_outbox")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_every_source_has_a_landing_sensor_on_by_default_running_the_pipeline_job() -> None:
+    definitions = defs()
+    sources = {spec.source for spec in ENTITIES.values()}
+    for source in sources:
+        sensor = definitions.resolve_sensor_def(f"{source}_landing_sensor")
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+        assert sensor.job_name == "teei_pipeline"
+        assert sensor.minimum_interval_seconds and sensor.minimum_interval_seconds >= 10
+        assert sensor.description and f"{source}/" in sensor.description
+    landing = {s.name for s in definitions.sensors or [] if s.name.endswith("_landing_sensor")}
+    assert landing == {f"{source}_landing_sensor" for source in sources}

@@ -100,9 +100,28 @@ def test_landing_files_are_matched_by_folder_and_name_prefix(path: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["kintell/ratings_2026.csv", "buddy/sessions.csv", "kintell/sessions.xlsx", "sessions.csv"]
+    ("path", "entity"),
+    [
+        ("kintell/ratings_2026.csv", "kintell/ratings"),
+        ("buddy/matches_2026-10.csv", "buddy/matches"),
+        ("Buddy/CheckIns.csv", "buddy/checkins"),
+        ("upskilling/eCornell_progress.csv", "upskilling/ecornell"),
+        ("upskilling/itslearning-2026.csv", "upskilling/itslearning"),
+        ("upskilling/credentials.csv", "upskilling/credentials"),
+        ("roster/companies.csv", "roster/companies"),
+        ("roster/volunteers_acme.csv", "roster/volunteers"),
+    ],
 )
-def test_other_landing_files_are_no_kintell_sessions(path: str) -> None:
+def test_every_export_kind_is_known_by_its_folder_and_prefix(path: str, entity: str) -> None:
+    spec = entity_for_file(Path(path))
+
+    assert spec is not None and f"{spec.source}/{spec.entity}" == entity
+
+
+@pytest.mark.parametrize(
+    "path", ["buddy/sessions.csv", "kintell/sessions.xlsx", "sessions.csv", "roster/employees.csv"]
+)
+def test_other_landing_files_are_no_entity(path: str) -> None:
     assert entity_for_file(Path(path)) is None
 
 
@@ -116,5 +135,5 @@ def test_entities_are_found_by_source_and_name() -> None:
         ("session_id",),
     )
     assert spec.identities == {"participant_email": "participant_user_id", "volunteer_email": "volunteer_user_id"}
-    with pytest.raises(KeyError, match=r"unknown source entity kintell/coffee; known: kintell/sessions"):
+    with pytest.raises(KeyError, match=r"unknown source entity kintell/coffee; known: buddy/checkins, "):
         get_entity("kintell", "coffee")

@@ -93,14 +93,14 @@ def test_every_timestamp_format_becomes_utc(text: str, expected: datetime) -> No
         ("2026-03-29 01:30", utc(2026, 3, 29, 0, 30)),
         ("2026-03-29 03:30", utc(2026, 3, 29, 1, 30)),
         ("29.03.2026 03:30", utc(2026, 3, 29, 1, 30)),
-        # 02:30 never happens that night; read with the offset before the switch
+        # 02:30 never happens that night; read in standard time (the offset before the switch)
         ("2026-03-29 02:30", utc(2026, 3, 29, 1, 30)),
         # fall back, 2026-10-25 03:00 -> 02:00: CEST (+02) before, CET (+01) after
         ("2026-10-25 01:30", utc(2026, 10, 24, 23, 30)),
         ("2026-10-25 03:30", utc(2026, 10, 25, 2, 30)),
         ("25.10.2026 03:30", utc(2026, 10, 25, 2, 30)),
-        # 02:30 happens twice that night; the first one is taken
-        ("2026-10-25 02:30", utc(2026, 10, 25, 0, 30)),
+        # 02:30 happens twice that night; standard time (the second) is taken, as PostgreSQL does
+        ("2026-10-25 02:30", utc(2026, 10, 25, 1, 30)),
     ],
 )
 def test_naive_times_are_read_in_the_context_timezone_across_dst_switches(local: str, expected: datetime) -> None:
