@@ -238,7 +238,9 @@ def stage_sample_data(settings: Settings, sample_dir: Path = SAMPLE_DATA_DIR) ->
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(sample, target)
             copied.append(target)
-    for source in ("kintell", "buddy", "upskilling", "roster"):
+    from connectors.registry import ENTITIES
+
+    for source in dict.fromkeys(spec.source for spec in ENTITIES.values()):
         (settings.landing_path / source).mkdir(parents=True, exist_ok=True)
     return copied
 
@@ -288,8 +290,8 @@ def _print_totals(settings: Settings) -> None:
     engine = create_db_engine(settings.postgres_url, pool_size=1)
     with engine.connect() as db:
         counts = [
-            f"raw.{spec.raw_table} {db.execute(sa.text(f'SELECT count(*) FROM raw.{spec.raw_table}')).scalar_one()}"
-            for spec in ENTITIES.values()
+            f"raw.{raw_table} {db.execute(sa.text(f'SELECT count(*) FROM raw.{raw_table}')).scalar_one()}"
+            for raw_table in dict.fromkeys(spec.raw_table for spec in ENTITIES.values())
         ]
         quarantined: int = db.execute(sa.text("SELECT count(*) FROM ops.quarantine")).scalar_one()
         sent: int = db.execute(sa.text("SELECT count(*) FROM ops.event_outbox WHERE sent_at IS NOT NULL")).scalar_one()

@@ -8,10 +8,8 @@ builds the same HMAC from PostgreSQL's own `sha256()` with the padded keys `hmac
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
-from collections.abc import Callable
 
 
 def normalise_email(email: str) -> str:
@@ -22,17 +20,6 @@ def normalise_email(email: str) -> str:
 def user_id_for_email(email: str, key: bytes) -> str:
     """The pseudonymous `user_id` of the person with `email` (64 hex characters)."""
     return _user_id_of_normalised(key, email)
-
-
-class Pseudonymiser:
-    """Computes each email's `user_id` once while it is in use (a load sees the same people many
-    times); bounded, so memory does not grow with the number of people in a file."""
-
-    def __init__(self, key: str | bytes, *, cache_size: int = 65_536) -> None:
-        secret = key.encode("utf-8") if isinstance(key, str) else key
-        self.user_id: Callable[[str], str] = functools.lru_cache(maxsize=cache_size)(
-            functools.partial(_user_id_of_normalised, secret)
-        )
 
 
 def hmac_pads(key: str | bytes) -> tuple[bytes, bytes]:
