@@ -119,8 +119,11 @@ def load_rows(
 class Export(Protocol):
     """What the loader stages: a column plan and the records (and, for a file, its own bytes)."""
 
-    plan: ColumnPlan
-    copyable: bool
+    @property
+    def plan(self) -> ColumnPlan: ...
+
+    @property
+    def copyable(self) -> bool: ...
 
     def records(self) -> Iterator[tuple[list[str | None], dict[str, str]]]: ...
 
@@ -290,6 +293,10 @@ def _load(
     )
 
 
+class _BlankRecord(Exception):
+    """COPY staged a record of only empty fields, which `CsvExport.records` skips as a blank line."""
+
+
 # PostgreSQL's names for the encodings a copyable export can have.
 _PG_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "cp1252": "WIN1252"}
 
@@ -299,8 +306,10 @@ def _stage(connection: psycopg.Connection[Any], export: Export, stage: sql.Ident
 
     A file PostgreSQL can parse itself goes in as its own bytes (the fastest path, COPY's CSV
     parser); if COPY refuses it (a blank line, a row of another width, a byte that is no text in
-    its encoding), the attempt is rolled back and the records go through Python's csv module,
-    which reads what COPY cannot. Either way the stage numbers records in file order.
+    its encoding) or reads a line of only delimiters as a record (the csv path skips it as blank),
+    the attempt is rolled back and the records go through Python's csv module, which reads what
+    COPY cannot. Either way the stage numbers records in file order and holds the same values: an
+    empty field is NULL whether or not it was quoted (`FORCE_NULL`), as the csv path writes it.
     """
     width = len(export.plan.headers)
     columns = sql.SQL(", ").join(sql.Identifier(f"c{n}") for n in range(1, width + 1))
@@ -316,7 +325,7 @@ def _stage(connection: psycopg.Connection[Any], export: Export, stage: sql.Ident
                 connection.execute(create)
                 copy_file = sql.SQL(
                     "COPY {stage} ({columns}) FROM STDIN"
-                    " (FORMAT csv, HEADER true, DELIMITER {delimiter}, ENCODING {encoding})"
+                    " (FORMAT csv, HEADER true, DELIMITER {delimiter}, ENCODING {encoding}, FORCE_NULL *)"
                 ).format(
                     stage=stage,
                     columns=columns,
@@ -327,8 +336,16 @@ def _stage(connection: psycopg.Connection[Any], export: Export, stage: sql.Ident
                     with cursor.copy(copy_file) as copy:
                         for chunk in export.body():
                             copy.write(chunk)
-                    return cursor.rowcount
-        except psycopg.DataError as refused:
+                    count = cursor.rowcount
+                blank = connection.execute(
+                    sql.SQL("SELECT EXISTS (SELECT FROM {stage} WHERE ROW({columns}) IS NULL)").format(
+                        stage=stage, columns=columns
+                    )
+                ).fetchone()
+                if blank and blank[0]:
+                    raise _BlankRecord("a line of only delimiters, which is a blank line, not a record")
+                return count
+        except (psycopg.DataError, _BlankRecord) as refused:
             log.info("%s: COPY cannot parse it (%s); reading it with Python's csv module", export.name, refused)
     connection.execute(create)
     copy_records = sql.SQL("COPY {stage} ({columns}, surplus) FROM STDIN (FORMAT csv)").format(

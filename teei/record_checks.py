@@ -177,7 +177,7 @@ def _typed(rule: FieldRule, spec: EntitySpec, v: sql.Composable) -> sql.Composab
     raise TypeError(f"no SQL for field kind {rule.kind}")
 
 
-_NOT_CONVERTED = {
+_NOT_CONVERTED: dict[Kind | Literal["enum"], str] = {
     Kind.EMAIL: "is not a valid email address",
     Kind.CEFR: "is not a CEFR level (A1, A2, B1, B2, C1 or C2)",
     Kind.TIMESTAMP: "is not a valid date/time",
@@ -249,13 +249,13 @@ def checked_select(
     literal = sql.Literal
 
     # Level 1: inputs (i_<field>), extra columns as metadata, surplus values.
-    level1 = [sql.SQL("s.source_row_number")]
+    level1: list[sql.Composable] = [sql.SQL("s.source_row_number")]
     level1 += [sql.SQL("{} AS {}").format(inputs[rule.name], ident(f"i_{rule.name}")) for rule in rules]
     level1.append(sql.SQL("{} AS metadata").format(_json_object([(name, f"c{i + 1}") for i, name in plan.extras])))
     level1.append(sql.SQL("s.surplus"))
 
     # Level 2: converted values (v_<field>).
-    level2 = [sql.SQL("i.*")]
+    level2: list[sql.Composable] = [sql.SQL("i.*")]
     level2 += [
         sql.SQL("{} AS {}").format(_typed(rule, spec, ident("i", f"i_{rule.name}")), ident(f"v_{rule.name}"))
         for rule in rules
@@ -283,7 +283,7 @@ def checked_select(
                     i=i, value=value, label=literal(label), q=_quoted(i), m=literal(message)
                 )
             )
-        elif rule.kind != Kind.TEXT and rule.kind != Kind.TEXT_LIST:
+        elif rule.kind in _NOT_CONVERTED:
             reasons.append(
                 sql.SQL("CASE WHEN {i} IS NOT NULL AND {value} IS NULL THEN {label} || {q} || {m} END").format(
                     i=i, value=value, label=literal(label), q=_quoted(i), m=literal(" " + _NOT_CONVERTED[rule.kind])
