@@ -188,6 +188,33 @@ def run() -> None:
     raise typer.Exit(_run(settings))
 
 
+@app.command("generate")
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write into, laid out like the landing folder.")],
+    scale: Annotated[int, typer.Option(min=1, help="Participants (newcomers); everything else follows.")] = 100,
+    seed: Annotated[int, typer.Option(help="The same scale and seed write the same bytes.")] = 1,
+    messy: Annotated[
+        bool, typer.Option("--messy", help="Mix in what real exports do: encodings, delimiters, bad and repeated rows.")
+    ] = False,
+) -> None:
+    """Write deterministic, realistic exports of every source, and the counts a first load of them gives."""
+    from teei.generate import MANIFEST_NAME, generate_exports
+
+    manifest = generate_exports(out, scale=scale, seed=seed, messy=messy)
+    table = Table("file", "entity", "in", "loaded", "quarantined", "duplicate", title="Generated exports")
+    for relative, counts in manifest.files.items():
+        table.add_row(
+            relative,
+            f"{counts.source}/{counts.entity}",
+            str(counts.rows_in),
+            str(counts.rows_loaded),
+            str(counts.rows_quarantined),
+            str(counts.rows_duplicate),
+        )
+    console.print(table)
+    console.print(f"manifest (what a first load into an empty database gives): {out / MANIFEST_NAME}")
+
+
 @app.command("quarantine")
 def quarantine(
     load: Annotated[int | None, typer.Option("--load", help="Only this load id.")] = None,

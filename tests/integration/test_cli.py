@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -54,4 +55,30 @@ def test_db_reset_drops_the_data_and_leaves_a_migrated_database(teei_env: Any) -
     with teei_env.engine.connect() as db:
         assert db.execute(sa.text("SELECT count(*) FROM raw.kintell_sessions")).scalar_one() == 0
         assert db.execute(sa.text("SELECT count(*) FROM ops.loads")).scalar_one() == 0
-        assert db.execute(sa.text("SELECT version_num FROM ops.alembic_version")).scalar_one() == "0001"
+        assert db.execute(sa.text("SELECT version_num FROM ops.alembic_version")).scalar_one() == "0002"
+
+
+def test_generated_exports_of_every_kind_run_through_the_pipeline_with_the_manifest_counts(
+    teei_env: Any, jetstream_clean: str
+) -> None:
+    generated = CliRunner().invoke(
+        teei_cli, ["generate", "--scale", "12", "--seed", "5", "--messy", "--out", str(teei_env.landing)]
+    )
+    assert generated.exit_code == 0, generated.output
+    manifest = json.loads((teei_env.landing / "manifest.json").read_text())
+
+    ran = CliRunner().invoke(teei_cli, ["run"], catch_exceptions=False)
+
+    assert ran.exit_code == 0, ran.output
+    with teei_env.engine.connect() as db:
+        loads = {
+            row.file_name: (row.status, row.rows_in, row.rows_loaded, row.rows_quarantined, row.rows_duplicate)
+            for row in db.execute(sa.text("SELECT * FROM ops.loads"))
+        }
+    assert loads == {
+        name: ("succeeded", c["rows_in"], c["rows_loaded"], c["rows_quarantined"], c["rows_duplicate"])
+        for name, c in manifest["files"].items()
+    }
+    assert len({name.split("/")[0] + "/" + c["entity"] for name, c in manifest["files"].items()}) == 11
+    for name in manifest["files"]:
+        assert name in ran.output  # the per-file table
