@@ -259,14 +259,14 @@ def _load(
             "FROM {stage} s JOIN {checked} c USING (source_row_number) WHERE cardinality(c.reasons) > 0"
         ).format(load_id=sql.Literal(load_id), raw=raw_record(plan), stage=stage, checked=checked)
     ).rowcount
-    connection.execute(sql.SQL("DROP TABLE {}").format(stage))
     if rejected:
         connection.execute(sql.SQL("DELETE FROM {} WHERE cardinality(reasons) > 0").format(checked))
     connection.execute(sql.SQL("ANALYZE {}").format(checked))
     accepted = rows_in - rejected
 
     with _step("settling repeats", file_name):
-        superseded = _settle_repeats(connection, spec, checked, load_id)
+        superseded = _settle_repeats(connection, spec, checked, load_id, stage, raw_record(plan))
+    connection.execute(sql.SQL("DROP TABLE {}").format(stage))
     with _step("upserting", file_name):
         loaded = _upsert(connection, spec, checked, table, select.columns)
     duplicates = accepted - superseded - loaded
@@ -375,12 +375,20 @@ def _key_match(spec: EntitySpec, left: str, right: str) -> sql.Composable:
     )
 
 
-def _settle_repeats(connection: psycopg.Connection[Any], spec: EntitySpec, stage: sql.Identifier, load_id: int) -> int:
-    """Keep only the last row of each key in the stage; earlier rows with other values are quarantined
-    (returned count), identical earlier rows are dropped as duplicates."""
+def _settle_repeats(
+    connection: psycopg.Connection[Any],
+    spec: EntitySpec,
+    stage: sql.Identifier,
+    load_id: int,
+    source: sql.Identifier,
+    raw: sql.Composable,
+) -> int:
+    """Keep only the last row of each key in the (checked) stage; earlier rows with other values are
+    quarantined (returned count) with their record as read (`raw`, over the `source` stage as `s`),
+    identical earlier rows are dropped as duplicates."""
     keys = sql.SQL(", ").join(map(sql.Identifier, spec.natural_key))
     key_text = sql.SQL(" || '/' || ").join(
-        sql.SQL("{}.{}::text").format(sql.Identifier("s"), sql.Identifier(k)) for k in spec.natural_key
+        sql.SQL("{}.{}::text").format(sql.Identifier("e"), sql.Identifier(k)) for k in spec.natural_key
     )
     statement = sql.SQL(
         """
@@ -396,16 +404,25 @@ def _settle_repeats(connection: psycopg.Connection[Any], spec: EntitySpec, stage
             RETURNING s.*, l.source_row_number AS latest_row, l.row_hash AS latest_hash
         )
         INSERT INTO ops.quarantine (load_id, source_row_number, raw_record, reasons)
-        SELECT %(load_id)s, s.source_row_number,
-               to_jsonb(s) - ARRAY['load_id', 'source_file', 'source_row_number', 'row_hash',
-                                   'loaded_at', 'latest_row', 'latest_hash', 'reasons'],
-               jsonb_build_array(format(%(reason)s, {key_text}, s.latest_row))
-          FROM earlier s
-         WHERE s.row_hash <> s.latest_hash
+        SELECT {load_id}, e.source_row_number, {raw},
+               jsonb_build_array(format({reason}, {key_text}, e.latest_row))
+          FROM earlier e JOIN {source} s USING (source_row_number)
+         WHERE e.row_hash <> e.latest_hash
         """
-    ).format(keys=keys, stage=stage, match=_key_match(spec, "s", "l"), key_text=key_text)
-    reason = "+".join(spec.natural_key) + " %s appears again in row %s with other values; the later row was loaded"
-    cursor = connection.execute(statement, {"load_id": load_id, "reason": reason})
+    ).format(
+        keys=keys,
+        stage=stage,
+        match=_key_match(spec, "s", "l"),
+        key_text=key_text,
+        source=source,
+        raw=raw,
+        load_id=sql.Literal(load_id),
+        reason=sql.Literal(
+            "+".join(spec.natural_key) + " %s appears again in row %s with other values; the later row was loaded"
+        ),
+    )
+    # No parameters: the raw record's keys are headers, which may hold a `%`.
+    cursor = connection.execute(statement)
     return cursor.rowcount
 
 
