@@ -16,12 +16,28 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
+# Every reading of a date/time this platform accepts, as a regular expression both Python and
+# PostgreSQL run (the loader's SQL uses it too): ISO 8601 extended format (a date, or a date and a
+# time with an optional fraction and an optional `Z` or offset up to ±15:59, PostgreSQL's limit)
+# or `dd.mm.yyyy [HH:MM[:SS]]` (spaces or one `T` between). ASCII digits only.
+TIMESTAMP_PATTERN = (
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?([Zz]|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)?)?"
+    r"|[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}(( +| *T *)([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?)$"
+)
+_TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
+# A decimal number (after a decimal comma became a point), as Python and PostgreSQL both read it.
+NUMBER_PATTERN = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+_NUMBER = re.compile(NUMBER_PATTERN)
+# A whole number, also as a spreadsheet writes it with a zero fraction (`90.0`).
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.0+)?")
 # `dd.mm.yyyy`, optionally followed by `HH:MM` or `HH:MM:SS` (European spreadsheet exports).
 _DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 # One @, no whitespace, at least one dot inside the domain.
@@ -64,7 +80,11 @@ def parse_timestamp(text: str, timezone: tzinfo) -> datetime | None:
     repeats is read in standard time, as PostgreSQL reads it (the loader validates in SQL).
     """
     text = text.strip()
-    # A dot in the first three characters means dd.mm.yyyy; everything else is tried as ISO 8601.
+    # Only the readings of TIMESTAMP_PATTERN: `datetime.fromisoformat` alone reads many more (week
+    # dates, basic format, hour-only times, other separators) that the loader's SQL refuses.
+    if _TIMESTAMP.fullmatch(text) is None:
+        return None
+    # A dot in the first three characters means dd.mm.yyyy; everything else is ISO 8601.
     if "." in text[:3]:
         match = _DOTTED_DATE.fullmatch(text)
         if match is None:
@@ -76,14 +96,17 @@ def parse_timestamp(text: str, timezone: tzinfo) -> datetime | None:
             return None
     else:
         try:
-            moment = datetime.fromisoformat(text)
+            moment = datetime.fromisoformat(text[:-1] + "Z" if text.endswith("z") else text)
         except ValueError:
             return None
-    if moment.tzinfo is None:
-        # A wall-clock time a DST switch skips or repeats has two readings; like PostgreSQL, take
-        # standard time, which is the later instant of the two in both cases.
-        return max(moment.replace(tzinfo=timezone, fold=fold).astimezone(UTC) for fold in (0, 1))
-    return moment.astimezone(UTC)
+    try:
+        if moment.tzinfo is None:
+            # A wall-clock time a DST switch skips or repeats has two readings; like PostgreSQL, take
+            # standard time, which is the later instant of the two in both cases.
+            return max(moment.replace(tzinfo=timezone, fold=fold).astimezone(UTC) for fold in (0, 1))
+        return moment.astimezone(UTC)
+    except OverflowError:  # in UTC before year 1 or after year 9999
+        return None
 
 
 def _to_utc_timestamp(value: Any, info: ValidationInfo) -> Any:
@@ -129,12 +152,30 @@ def _to_text_list(value: Any) -> Any:
     return value
 
 
+def _decimal(value: str, kind: str) -> Decimal:
+    """`value` as a decimal number (a decimal comma accepted); not `float()`'s wider syntax
+    (exponents, `inf`, `nan`, `1_000`, non-ASCII digits), which the loader's SQL refuses."""
+    text = value.strip().replace(",", ".")
+    if _NUMBER.fullmatch(text) is None:
+        raise PydanticCustomError(kind, "{value} is not a number", {"value": repr(value)})
+    return Decimal(text)
+
+
 def _to_number(value: Any) -> Any:
     if isinstance(value, str):
-        try:
-            return float(value.strip().replace(",", "."))
-        except ValueError:
-            raise PydanticCustomError("number", "{value} is not a number", {"value": repr(value)}) from None
+        return float(_decimal(value, "number"))
+    return value
+
+
+def _to_whole_number(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if _WHOLE_NUMBER.fullmatch(text) is None:
+            # pydantic's own message; its own parsing would also take `1_000`, which the loader's SQL refuses
+            raise PydanticCustomError(
+                "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+            )
+        return int(text.partition(".")[0])
     return value
 
 
@@ -151,28 +192,28 @@ def unit_scaled(default_scale: tuple[float, float]) -> Any:
     """A score on a source scale, stored in 0..1 as `(v - low) / (high - low)` rounded to 4 decimals.
 
     The scale is `context["scales"][field name]`, else `default_scale`; values outside it are
-    rejected. A decimal comma (`4,5`) is accepted, as spreadsheets in Norway write it.
+    rejected. A decimal comma (`4,5`) is accepted, as spreadsheets in Norway write it. Computed in
+    decimal, rounding half away from zero, as PostgreSQL's numeric does (the loader's SQL).
     """
 
     def to_unit(value: Any, info: ValidationInfo) -> Any:
+        number: Decimal | None
         if isinstance(value, str):
-            try:
-                number = float(value.strip().replace(",", "."))
-            except ValueError:
-                raise PydanticCustomError("score", "{value} is not a number", {"value": repr(value)}) from None
+            number = _decimal(value, "score")
         elif isinstance(value, int | float) and not isinstance(value, bool):
-            number = float(value)
+            number = Decimal(str(value)) if math.isfinite(value) else None
         else:
             return value
         scales = _context(info).get("scales") or {}
         low, high = scales.get(info.field_name, default_scale)
-        if not (low <= number <= high) or math.isnan(number):
+        bottom, top = Decimal(str(float(low))), Decimal(str(float(high)))
+        if number is None or not (bottom <= number <= top):
             raise PydanticCustomError(
                 "score_scale",
                 "{value} is outside the scale {low} to {high}",
                 {"value": repr(value), "low": f"{low:g}", "high": f"{high:g}"},
             )
-        return round((number - low) / (high - low), 4)
+        return float(((number - bottom) / (top - bottom)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
     return Annotated[float, BeforeValidator(to_unit), FieldKind(Kind.SCORE)]
 
@@ -206,8 +247,9 @@ JsonDocument = Annotated[dict[str, Any] | list[Any], BeforeValidator(_to_json_do
 """A JSON object or array, given as JSON text in a CSV cell."""
 
 
-WholeNumber = Annotated[int, FieldKind(Kind.INTEGER)]
-"""A whole number; bound it where used: `Annotated[WholeNumber, Field(ge=1, le=480)]`."""
+WholeNumber = Annotated[int, BeforeValidator(_to_whole_number), FieldKind(Kind.INTEGER)]
+"""A whole number (`90.0` too, as spreadsheets write it); bound it where used:
+`Annotated[WholeNumber, Field(ge=1, le=480)]`."""
 
 
 class SourceRecord(BaseModel):

@@ -353,7 +353,8 @@ def _stage(connection: psycopg.Connection[Any], export: Export, stage: sql.Ident
     )
     count = 0
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # CRLF line ends make the csv module quote any value holding a CR or LF (a lone CR too).
+    writer = csv.writer(buffer, lineterminator="\r\n")
     with connection.cursor().copy(copy_records) as copy:
         for values, surplus in export.records():
             count += 1

@@ -27,19 +27,20 @@ from pydantic.fields import FieldInfo
 from connectors.csv_reader import ColumnPlan
 from connectors.mapping import normalise_header
 from connectors.registry import EntitySpec
-from contracts.fields import CEFR_LEVELS, FieldKind, Kind
+from contracts.fields import CEFR_LEVELS, NUMBER_PATTERN, TIMESTAMP_PATTERN, FieldKind, Kind
 
-# Whitespace trimmed from every value (what Python's str.strip() removes in practice).
-WHITESPACE = " \t\r\n\f\v\u00a0"
-EMAIL_PATTERN = r"^[^@\s]+@([^@\s.]+\.)+[^@\s.]+$"
-NUMBER_PATTERN = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
-WHOLE_NUMBER_PATTERN = r"^[+-]?[0-9]{1,9}$"
-# ISO 8601 (a date, or a date and time with an optional offset or Z) or dd.mm.yyyy [HH:MM[:SS]].
-TIMESTAMP_PATTERN = (
-    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?"
-    r"|[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}([ T]+([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?)$"
+# Whitespace trimmed from every value: exactly what Python's str.strip() removes (`str.isspace`),
+# and what `\s` means in the contracts' Python regular expressions (PostgreSQL's `\s` differs).
+WHITESPACE = (
+    "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
+EMAIL_PATTERN = rf"^[^@{WHITESPACE}]+@([^@{WHITESPACE}.]+\.)+[^@{WHITESPACE}.]+$"
+LIST_SEPARATOR_PATTERN = rf"[{WHITESPACE}]*[;|,][{WHITESPACE}]*"
+# Leading zeros and a zero fraction (`90.0`) allowed; at most 9 significant digits fit an integer.
+WHOLE_NUMBER_PATTERN = r"^[+-]?0*[0-9]{1,9}(\.0+)?$"
+# The instants Python's datetime holds: a timestamp outside them is no valid date/time in the contract.
+FIRST_INSTANT, LAST_INSTANT = "0001-01-01 00:00:00+00", "9999-12-31 23:59:59.999999+00"
 ZERO_TO_ONE = (0.0, 1.0)
 
 
@@ -135,7 +136,9 @@ def _typed(rule: FieldRule, spec: EntitySpec, v: sql.Composable) -> sql.Composab
     if rule.kind == Kind.TEXT:
         return v
     if rule.kind == Kind.EMAIL:
-        return sql.SQL("CASE WHEN lower({v}) ~ {p} THEN lower({v}) END").format(v=v, p=literal(EMAIL_PATTERN))
+        # Full Unicode case mapping, as Python's str.lower() (the database's own locale may map less).
+        lowered = sql.SQL("lower({v} COLLATE pg_unicode_fast)").format(v=v)
+        return sql.SQL("CASE WHEN {e} ~ {p} THEN {e} END").format(e=lowered, p=literal(EMAIL_PATTERN))
     if rule.kind == Kind.CEFR:
         levels = sql.SQL(", ").join(map(literal, sorted(CEFR_LEVELS)))
         return sql.SQL("CASE WHEN upper({v}) IN ({levels}) THEN upper({v}) END").format(v=v, levels=levels)
@@ -156,19 +159,23 @@ def _typed(rule: FieldRule, spec: EntitySpec, v: sql.Composable) -> sql.Composab
         # The regular expression admits the contract's readings only; PostgreSQL's own input then
         # reads them, with TimeZone and DateStyle (DMY) set for the load (see `session_settings`).
         return sql.SQL(
-            "CASE WHEN {v} ~ {p} AND pg_input_is_valid({v}, 'timestamptz') THEN {v}::timestamptz END"
-        ).format(v=v, p=literal(TIMESTAMP_PATTERN))
+            "CASE WHEN {v} ~ {p} AND pg_input_is_valid({v}, 'timestamptz') THEN"
+            " CASE WHEN {v}::timestamptz BETWEEN {first}::timestamptz AND {last}::timestamptz"
+            " THEN {v}::timestamptz END END"
+        ).format(v=v, p=literal(TIMESTAMP_PATTERN), first=literal(FIRST_INSTANT), last=literal(LAST_INSTANT))
     if rule.kind in (Kind.NUMBER, Kind.SCORE):
         return sql.SQL("CASE WHEN replace({v}, ',', '.') ~ {p} THEN replace({v}, ',', '.')::numeric END").format(
             v=v, p=literal(NUMBER_PATTERN)
         )
     if rule.kind == Kind.INTEGER:
-        return sql.SQL("CASE WHEN {v} ~ {p} THEN {v}::integer END").format(v=v, p=literal(WHOLE_NUMBER_PATTERN))
+        return sql.SQL("CASE WHEN {v} ~ {p} THEN split_part({v}, '.', 1)::integer END").format(
+            v=v, p=literal(WHOLE_NUMBER_PATTERN)
+        )
     if rule.kind == Kind.TEXT_LIST:
         # `v` is already trimmed, so splitting on separators with the spaces around them trims every item.
-        return sql.SQL(
-            r"to_jsonb(nullif(array_remove(regexp_split_to_array({v}, '\s*[;|,]\s*'), ''), '{{}}'::text[]))"
-        ).format(v=v)
+        return sql.SQL("to_jsonb(nullif(array_remove(regexp_split_to_array({v}, {p}), ''), '{{}}'::text[]))").format(
+            v=v, p=literal(LIST_SEPARATOR_PATTERN)
+        )
     if rule.kind == Kind.JSON:
         return sql.SQL(
             "CASE WHEN pg_input_is_valid({v}, 'jsonb') AND jsonb_typeof({v}::jsonb) IN ('object', 'array') "
@@ -301,9 +308,12 @@ def checked_select(
                     m=literal(f" is outside the scale {_number_text(low)} to {_number_text(high)}"),
                 )
             )
-            stored[rule.name] = sql.SQL("round(({value} - {low}) / {span}, 4)").format(
-                value=value, low=_number(low), span=_number(high - low)
+            stored[rule.name] = sql.SQL("round(({value} - {low}) / ({high} - {low}), 4)").format(
+                value=value, low=_number(low), high=_number(high)
             )
+        elif rule.kind == Kind.NUMBER:
+            # As the raw column stores it (numeric(7, 2)), so `92.5` and `92.50` hash as one value.
+            stored[rule.name] = sql.SQL("round({value}, 2)").format(value=value)
         else:
             stored[rule.name] = value
         for bound, comparison, words in ((rule.low, "<", "greater"), (rule.high, ">", "less")):

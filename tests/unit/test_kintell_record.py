@@ -166,7 +166,7 @@ def test_the_rating_scale_comes_from_the_context() -> None:
     [
         ("7", "'7' is outside the scale 1 to 5"),
         ("0", "'0' is outside the scale 1 to 5"),
-        ("nan", "'nan' is outside the scale 1 to 5"),
+        ("nan", "'nan' is not a number"),
         ("good", "'good' is not a number"),
     ],
 )
