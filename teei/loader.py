@@ -41,7 +41,6 @@ from teei.record_checks import checked_select, field_inputs, field_rules, raw_re
 log = logging.getLogger(__name__)
 
 LoadStatus = Literal["succeeded", "failed", "skipped"]
-LINEAGE_COLUMNS = ("load_id", "source_file", "source_row_number", "row_hash")
 # Records sent to COPY in chunks of about this many characters (memory stays flat).
 COPY_CHUNK_CHARS = 1 << 20
 

@@ -258,7 +258,9 @@ def checked_select(
     # Level 1: inputs (i_<field>), extra columns as metadata, surplus values.
     level1: list[sql.Composable] = [sql.SQL("s.source_row_number")]
     level1 += [sql.SQL("{} AS {}").format(inputs[rule.name], ident(f"i_{rule.name}")) for rule in rules]
-    level1.append(sql.SQL("{} AS metadata").format(_json_object([(name, f"c{i + 1}") for i, name in plan.extras])))
+    # Extra columns by header; empty ones left out.
+    extras = _json_object([(name, f"c{i + 1}") for i, name in plan.extras])
+    level1.append(sql.SQL("jsonb_strip_nulls({}) AS metadata").format(extras))
     level1.append(sql.SQL("s.surplus"))
 
     # Level 2: converted values (v_<field>).
@@ -378,32 +380,21 @@ def _iso_utc(value: sql.Composable) -> sql.Composable:
 
 
 def _json_object(pairs: list[tuple[str, str]]) -> sql.Composable:
-    """`jsonb_build_object` of (key, stage column) pairs, nulls left out; chunked under the 100-argument limit."""
+    """`jsonb_build_object` of (key, stage column of `s`) pairs, chunked under the 100-argument limit."""
     if not pairs:
         return sql.SQL("'{}'::jsonb")
-    chunks = [pairs[start : start + 50] for start in range(0, len(pairs), 50)]
-    return sql.SQL("jsonb_strip_nulls({})").format(
-        sql.SQL(" || ").join(
-            sql.SQL("jsonb_build_object({})").format(
-                sql.SQL(", ").join(
-                    sql.SQL("{}, {}").format(sql.Literal(key), sql.Identifier("s", column)) for key, column in chunk
-                )
+    return sql.SQL(" || ").join(
+        sql.SQL("jsonb_build_object({})").format(
+            sql.SQL(", ").join(
+                sql.SQL("{}, {}").format(sql.Literal(key), sql.Identifier("s", column))
+                for key, column in pairs[start : start + 50]
             )
-            for chunk in chunks
         )
+        for start in range(0, len(pairs), 50)
     )
 
 
 def raw_record(plan: ColumnPlan) -> sql.Composable:
     """The stage row `s` as read, by header (surplus values as `column_<n>`), for the quarantine."""
-    pairs = [(name, f"c{index + 1}") for index, name in enumerate(plan.headers)]
-    chunks = [pairs[start : start + 50] for start in range(0, len(pairs), 50)]
-    built = sql.SQL(" || ").join(
-        sql.SQL("jsonb_build_object({})").format(
-            sql.SQL(", ").join(
-                sql.SQL("{}, {}").format(sql.Literal(key), sql.Identifier("s", col)) for key, col in chunk
-            )
-        )
-        for chunk in chunks
-    )
-    return sql.SQL("({built}) || coalesce(s.surplus::jsonb, '{{}}'::jsonb)").format(built=built)
+    by_header = _json_object([(name, f"c{index + 1}") for index, name in enumerate(plan.headers)])
+    return sql.SQL("({}) || coalesce(s.surplus::jsonb, '{{}}'::jsonb)").format(by_header)

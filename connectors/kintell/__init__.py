@@ -1,7 +1,1 @@
 """Kintell connector: session exports (CSV files and webhook bodies), mapped by `mapping.yaml`."""
-
-from __future__ import annotations
-
-from pathlib import Path
-
-MAPPING_PATH = Path(__file__).with_name("mapping.yaml")
