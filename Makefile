@@ -11,9 +11,10 @@ MANIFEST := dbt_project/target/manifest.json
 .PHONY: help install up test lint bench docs validate clean
 
 help:
-	@echo "make up     start PostgreSQL + NATS, load the sample data, serve Dagster UI (:3000) and API (:8000)"
+	@echo "make up     start PostgreSQL + NATS, load the sample data, serve Dagster UI (:3000), API (:8000), dbt docs (:8080)"
 	@echo "make test   the whole test suite against real PostgreSQL and NATS (throw-away instances)"
 	@echo "make lint   ruff + mypy;  make bench  performance ratios;  make validate  dagster definitions"
+	@echo "make docs   dbt docs (dbt_project/target/static_index.html) and docs/schema.md (ER diagram from the manifest)"
 
 # uv comes from PyPI when missing; the environment is exactly uv.lock.
 .venv/.installed: pyproject.toml uv.lock
@@ -44,6 +45,14 @@ validate: install
 
 bench: install
 	$(VENV)/python -m benchmarks
+
+# dbt's catalog would need a running database; --no-compile and --empty-catalog need none, so this works
+# on a fresh machine (types then come from the yml only; `make up` serves docs with the database's types).
+# --static writes one self-contained HTML file; docs/schema.md is generated from the same manifest.
+docs: install
+	cd dbt_project && ../$(VENV)/dbt docs generate --quiet --no-compile --empty-catalog --static --profiles-dir . --target-path target
+	$(VENV)/python -m teei.schema_docs
+	@echo "dbt docs: dbt_project/target/static_index.html (open it in a browser)"
 
 clean:
 	rm -rf dbt_project/target dbt_project/logs .pytest_cache .mypy_cache .ruff_cache

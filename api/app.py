@@ -19,7 +19,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = create_db_engine(settings.postgres_url, application_name="teei-api")
+        # Ordinary reads run as the API role (`core` only); the admin paths that need identities
+        # will get their own engine with teei.db_roles.PII_READER_ROLE.
+        app.state.engine = create_db_engine(
+            settings.postgres_url, application_name="teei-api", role=settings.api_db_role
+        )
         try:
             yield
         finally:

@@ -31,6 +31,7 @@ errors = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SAMPLE_DATA_DIR = PROJECT_DIR / "sample_data"
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 PROJECT_SCHEMAS = ("raw", "ops", "staging", "core", "pii")
 
 
@@ -272,7 +273,33 @@ def stage_sample_data(settings: Settings, sample_dir: Path = SAMPLE_DATA_DIR) ->
     return copied
 
 
-def _serve(settings: Settings) -> list[subprocess.Popen[bytes]]:
+def _dbt_docs_dir(settings: Settings) -> Path:
+    # Beside the other run-time data, not in dbt_project/target, which holds the manifest Dagster loads.
+    return settings.home_dir / "dbt-docs"
+
+
+def _generate_dbt_docs(settings: Settings) -> bool:
+    """dbt's docs site against the running database (its catalog has the real column types)."""
+    from orchestration.defs.dbt import dbt_environment
+
+    logs = settings.home_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    dbt = str(Path(sys.executable).parent / "dbt")
+    project = str(DBT_PROJECT_DIR)
+    command = [dbt, "docs", "generate", "--static", "--project-dir", project, "--profiles-dir", project]
+    with (logs / "dbt-docs.log").open("wb") as log:
+        result = subprocess.run(
+            [*command, "--target-path", str(_dbt_docs_dir(settings))],
+            cwd=PROJECT_DIR,
+            env={**os.environ, **dbt_environment(settings.postgres_url)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    return result.returncode == 0
+
+
+def _serve(settings: Settings, *, dbt_docs: bool) -> list[subprocess.Popen[bytes]]:
     bin_dir = Path(sys.executable).parent
     workspace = str(PROJECT_DIR / "workspace.yaml")
     logs = settings.home_dir / "logs"
@@ -298,6 +325,24 @@ def _serve(settings: Settings) -> list[subprocess.Popen[bytes]]:
             str(settings.api_port),
         ],
     }
+    if dbt_docs:
+        project = str(DBT_PROJECT_DIR)
+        commands["dbt-docs"] = [
+            str(bin_dir / "dbt"),
+            "docs",
+            "serve",
+            "--project-dir",
+            project,
+            "--profiles-dir",
+            project,
+            "--target-path",
+            str(_dbt_docs_dir(settings)),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(settings.docs_port),
+            "--no-browser",
+        ]
     processes = []
     for name, command in commands.items():
         with (logs / f"{name}.log").open("ab") as log:
@@ -332,9 +377,9 @@ def _interrupt(signum: int, frame: object) -> None:
 
 @app.command("up")
 def up(
-    serve: Annotated[bool, typer.Option(help="Serve the Dagster UI and the API until Ctrl-C.")] = True,
+    serve: Annotated[bool, typer.Option(help="Serve the Dagster UI, the API and the dbt docs until Ctrl-C.")] = True,
 ) -> None:
-    """Start services, migrate, load the sample data through the pipeline, then serve the UI and API."""
+    """Start services, migrate, load the sample data through the pipeline, then serve the UI, API and dbt docs."""
     from teei.migrate import migrate
     from teei.services import Services, port_is_free
 
@@ -348,21 +393,28 @@ def up(
         console.print(f"sample exports copied to the landing folder: {len(copied)} file(s)")
     code = _run(settings)
     _print_totals(settings)
+    dbt_docs = _generate_dbt_docs(settings)
     dagster_url = f"http://127.0.0.1:{settings.dagster_port}"
     api_url = f"http://127.0.0.1:{settings.api_port}"
     console.print(f"Dagster UI  {dagster_url}   (runs, assets, the nightly schedule)")
     console.print(f"HTTP API    {api_url}/docs   (health: {api_url}/health/ready)")
+    if dbt_docs:
+        static_copy = _dbt_docs_dir(settings) / "static_index.html"
+        console.print(f"dbt docs    http://127.0.0.1:{settings.docs_port}   (static copy: {static_copy})")
+    else:
+        errors.print(f"[yellow]dbt docs not generated[/yellow]; see {settings.home_dir / 'logs' / 'dbt-docs.log'}")
     console.print(f"PostgreSQL  {settings.postgres_url}")
     if not serve:
         raise typer.Exit(code)
-    busy = [str(p) for p in (settings.dagster_port, settings.api_port) if not port_is_free(p)]
+    ports = [settings.dagster_port, settings.api_port] + ([settings.docs_port] if dbt_docs else [])
+    busy = [str(p) for p in ports if not port_is_free(p)]
     if busy:
-        raise _fail(f"port(s) {', '.join(busy)} are taken; set TEEI_DAGSTER_PORT / TEEI_API_PORT")
+        raise _fail(f"port(s) {', '.join(busy)} are taken; set TEEI_DAGSTER_PORT / TEEI_API_PORT / TEEI_DOCS_PORT")
     # Ctrl-C and a plain `kill` both stop what `up` started (SIGINT may arrive ignored from a
     # background shell, so it is installed explicitly).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
-    processes = _serve(settings)
+    processes = _serve(settings, dbt_docs=dbt_docs)
     console.print(f"serving (logs in {settings.home_dir / 'logs'}); press Ctrl-C to stop")
     try:
         while all(process.poll() is None for process in processes):

@@ -7,8 +7,11 @@ engine here, so driver, pool and URL handling are decided in one place.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import sqlalchemy as sa
+from psycopg import sql
+from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 
 from teei.settings import Settings, get_settings
@@ -20,26 +23,47 @@ def sqlalchemy_url(postgres_url: str) -> URL:
     return url.set(drivername="postgresql+psycopg")
 
 
-def create_db_engine(postgres_url: str, *, pool_size: int = 5, application_name: str = "teei") -> sa.Engine:
-    """A new engine for `postgres_url` (psycopg 3, pre-ping, named connections)."""
-    return sa.create_engine(
+def create_db_engine(
+    postgres_url: str, *, pool_size: int = 5, application_name: str = "teei", role: str | None = None
+) -> sa.Engine:
+    """A new engine for `postgres_url` (psycopg 3, pre-ping, named connections).
+
+    With `role` (one of `teei.db_roles`), every new connection runs `SET ROLE role` first, so the
+    engine has only that role's privileges (the URL's user must be a member of it) without a login
+    or password of its own. A guard against mistakes, not against hostile SQL: a session may
+    `RESET ROLE`.
+    """
+    engine = sa.create_engine(
         sqlalchemy_url(postgres_url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={"application_name": application_name, "connect_timeout": 5},
     )
+    if role:
+        set_role = sql.SQL("SET ROLE {}").format(sql.Identifier(role))
+
+        @event.listens_for(engine, "connect")
+        def _set_role(dbapi_connection: Any, connection_record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(set_role)
+            # Committed, or the first rollback on the connection would undo the SET.
+            dbapi_connection.commit()
+
+    return engine
 
 
 @functools.cache
-def _cached_engine(postgres_url: str, application_name: str) -> sa.Engine:
-    return create_db_engine(postgres_url, application_name=application_name)
+def _cached_engine(postgres_url: str, application_name: str, role: str | None) -> sa.Engine:
+    return create_db_engine(postgres_url, application_name=application_name, role=role)
 
 
-def get_engine(settings: Settings | None = None, *, application_name: str = "teei") -> sa.Engine:
+def get_engine(
+    settings: Settings | None = None, *, application_name: str = "teei", role: str | None = None
+) -> sa.Engine:
     """The process-wide engine for the configured database (created on first use, never at import)."""
     settings = settings or get_settings()
-    return _cached_engine(settings.postgres_url, application_name)
+    return _cached_engine(settings.postgres_url, application_name, role)
 
 
 def with_database(postgres_url: str, database: str) -> str:

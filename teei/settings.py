@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from teei.db_roles import API_READER_ROLE
+
 # Development-only values; production refuses every one of them.
 DEV_SECRET = "dev-only-change-me"
 DEVELOPMENT_SECRETS = frozenset({"", DEV_SECRET, "changeme", "change-me", "secret", "please-change"})
@@ -47,6 +49,8 @@ class Settings(BaseSettings):
     nats_url: str | None = None
     landing_dir: Path | None = None
     timezone: str = "Europe/Oslo"
+    # The database role the API reads with (SET ROLE on each connection); empty: the URL's user.
+    api_db_role: str | None = API_READER_ROLE
 
     # Ports of the embedded services and of what `make up` serves.
     postgres_port: int = Field(default=5433, ge=1, le=65535)
@@ -54,6 +58,7 @@ class Settings(BaseSettings):
     nats_monitor_port: int = Field(default=8222, ge=1, le=65535)
     api_port: int = Field(default=8000, ge=1, le=65535)
     dagster_port: int = Field(default=3000, ge=1, le=65535)
+    docs_port: int = Field(default=8080, ge=1, le=65535)
 
     # Secrets.
     jwt_secret: SecretStr | None = SecretStr(DEV_SECRET)
@@ -78,6 +83,11 @@ class Settings(BaseSettings):
         if value and urlsplit(value).scheme.split("+")[0] not in {"postgresql", "postgres"}:
             raise ValueError("TEEI_DATABASE_URL must be a postgresql:// URL")
         return value or None
+
+    @field_validator("api_db_role")
+    @classmethod
+    def _role_or_none(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
 
     @field_validator("nats_url")
     @classmethod

@@ -7,9 +7,10 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -54,16 +55,70 @@ def nats_server(services_home: Path) -> Iterator[EmbeddedNats]:
     server.stop()
 
 
+def copy_database(server_url: str, template: str = TEMPLATE_DATABASE) -> str:
+    """A new database copied from `template` (by default: empty and migrated); returns its URL.
+
+    The template must have no open connections (dispose engines on it first)."""
+    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    with psycopg.connect(with_database(server_url, "postgres"), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return with_database(server_url, name)
+
+
+def drop_database(database_url: str) -> None:
+    name = sa.make_url(database_url).database
+    with psycopg.connect(with_database(database_url, "postgres"), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def make_database(postgres_server: EmbeddedPostgres) -> Iterator[Callable[..., str]]:
+    """`make_database(template=...)`: a database shared by several tests (a module's built data set,
+    or a copy of one to change); all are dropped at the end of the session."""
+    made: list[str] = []
+
+    def make(template: str = TEMPLATE_DATABASE) -> str:
+        made.append(copy_database(postgres_server.url, template))
+        return made[-1]
+
+    yield make
+    for url in made:
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def load_exports() -> Callable[..., dict[str, Any]]:
+    """`load_exports(engine, folder, manifest)`: every file of a generated export set through the real
+    loader, in the manifest's order (the order `teei run` loads them); returns the LoadResult per file."""
+    from zoneinfo import ZoneInfo
+
+    from connectors.registry import get_entity
+    from teei.loader import load_csv_file
+
+    def load(engine: sa.Engine, folder: Path, manifest: Any, *, pseudonym_key: str = "test-key") -> dict[str, Any]:
+        results = {}
+        for relative, expected in manifest.files.items():
+            spec = get_entity(expected.source, expected.entity)
+            results[relative] = load_csv_file(
+                engine,
+                folder / relative,
+                spec,
+                timezone=ZoneInfo("Europe/Oslo"),
+                pseudonym_key=pseudonym_key,
+                file_name=relative,
+            )
+            assert results[relative].error is None, f"{relative}: {results[relative].error}"
+        return results
+
+    return load
+
+
 @pytest.fixture
 def database_url(postgres_server: EmbeddedPostgres) -> Iterator[str]:
     """A fresh database for this test, already migrated."""
-    name = f"test_{os.getpid()}_{next(_database_numbers)}"
-    admin_url = with_database(postgres_server.url, "postgres")
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DATABASE}"')
-    yield with_database(postgres_server.url, name)
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = copy_database(postgres_server.url)
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture
@@ -125,3 +180,59 @@ def jetstream_clean(nats_server: EmbeddedNats) -> Iterator[str]:
 
     asyncio.run(delete_streams())
     yield nats_server.url
+
+
+DBT_PROJECT_DIR = Path(__file__).parents[1] / "dbt_project"
+DbtRun = Callable[..., Any]
+
+
+@pytest.fixture(scope="session")
+def dbt(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
+    """`dbt(database_url, "build", ...)`: dbt in-process against one test database.
+
+    The project is parsed once per session; every call reuses that manifest, so no call re-parses.
+    Returns the dbtRunnerResult; a failed invocation raises with dbt's own message.
+    """
+    from dbt.cli.main import dbtRunner
+
+    from orchestration.defs.dbt import dbt_environment
+
+    work = tmp_path_factory.mktemp("dbt")
+    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    common += ["--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--quiet"]
+    parsed = dbtRunner().invoke(["parse", *common])
+    assert parsed.success, parsed.exception
+    manifest: Any = parsed.result
+    runner = dbtRunner(manifest=manifest)
+    parsed_for = manifest.nodes[next(iter(manifest.nodes))].database
+
+    def point_at(database: str) -> None:
+        # The parsed manifest names the database it was parsed for in every relation; each test has its own.
+        nonlocal parsed_for
+        for node in [*manifest.nodes.values(), *manifest.sources.values()]:
+            node.database = database
+            if getattr(node, "relation_name", None):
+                node.relation_name = node.relation_name.replace(f'"{parsed_for}".', f'"{database}".', 1)
+        parsed_for = database
+
+    def run(database_url: str, command: str, *args: str, expect_success: bool = True) -> Any:
+        point_at(str(sa.make_url(database_url).database))
+        saved = {name: os.environ.get(name) for name in dbt_environment(database_url)}
+        os.environ.update(dbt_environment(database_url))
+        try:
+            result = runner.invoke([command, *common, *args])
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        if expect_success and not result.success:
+            outcomes: Any = result.result or []
+            failures = [
+                f"{r.node.unique_id}: {r.status} {r.message}" for r in outcomes if str(r.status) in {"error", "fail"}
+            ]
+            raise AssertionError(f"dbt {command} failed: {result.exception or ''} {failures}")
+        return result
+
+    return run

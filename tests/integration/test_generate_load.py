@@ -3,38 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from connectors.registry import get_entity
 from teei.generate import BUNDLED_SAMPLE_DIR, MANIFEST_NAME, Manifest, generate_exports
-from teei.loader import load_csv_file
 
 pytestmark = pytest.mark.integration
 
-OSLO = ZoneInfo("Europe/Oslo")
 Counts = tuple[str, int, int, int, int]
 
 
-def load_in_order(engine: sa.Engine, out: Path, manifest: Manifest) -> dict[str, Counts]:
-    """Load the manifest's files one by one, in its order (the order `teei run` loads them)."""
-    results: dict[str, Counts] = {}
-    for relative, expected in manifest.files.items():
-        spec = get_entity(expected.source, expected.entity)
-        result = load_csv_file(
-            engine, out / relative, spec, timezone=OSLO, pseudonym_key="test-key", file_name=relative
-        )
-        assert result.error is None, f"{relative}: {result.error}"
-        results[relative] = (
-            result.status,
-            result.rows_in,
-            result.rows_loaded,
-            result.rows_quarantined,
-            result.rows_duplicate,
-        )
-    return results
+def counts(results: dict[str, Any]) -> dict[str, Counts]:
+    return {
+        relative: (r.status, r.rows_in, r.rows_loaded, r.rows_quarantined, r.rows_duplicate)
+        for relative, r in results.items()
+    }
 
 
 def expected(manifest: Manifest) -> dict[str, Counts]:
@@ -50,10 +35,12 @@ def scalar(engine: sa.Engine, query: str) -> int:
     return value
 
 
-def test_a_messy_generated_set_loads_file_by_file_as_its_manifest_says(engine: sa.Engine, tmp_path: Path) -> None:
+def test_a_messy_generated_set_loads_file_by_file_as_its_manifest_says(
+    load_exports: Any, engine: sa.Engine, tmp_path: Path
+) -> None:
     manifest = generate_exports(tmp_path, scale=120, seed=11, messy=True)
 
-    results = load_in_order(engine, tmp_path, manifest)
+    results = counts(load_exports(engine, tmp_path, manifest))
 
     assert results == expected(manifest)
     quarantined = sum(counts.rows_quarantined for counts in manifest.files.values())
@@ -61,17 +48,17 @@ def test_a_messy_generated_set_loads_file_by_file_as_its_manifest_says(engine: s
     assert scalar(engine, "SELECT count(*) FROM raw.roster_volunteers WHERE metadata ? 'Full Name'") > 0
 
 
-def test_a_clean_generated_set_loads_every_row(engine: sa.Engine, tmp_path: Path) -> None:
+def test_a_clean_generated_set_loads_every_row(load_exports: Any, engine: sa.Engine, tmp_path: Path) -> None:
     manifest = generate_exports(tmp_path, scale=60, seed=3)
 
-    results = load_in_order(engine, tmp_path, manifest)
+    results = counts(load_exports(engine, tmp_path, manifest))
 
     assert results == expected(manifest)
     assert all(loaded == rows_in for _, rows_in, loaded, _, _ in results.values())
     assert scalar(engine, "SELECT count(*) FROM ops.quarantine") == 0
 
 
-def test_the_bundled_sample_loads_as_its_manifest_says(engine: sa.Engine) -> None:
+def test_the_bundled_sample_loads_as_its_manifest_says(load_exports: Any, engine: sa.Engine) -> None:
     manifest = Manifest.read(BUNDLED_SAMPLE_DIR / MANIFEST_NAME)
 
-    assert load_in_order(engine, BUNDLED_SAMPLE_DIR, manifest) == expected(manifest)
+    assert counts(load_exports(engine, BUNDLED_SAMPLE_DIR, manifest)) == expected(manifest)

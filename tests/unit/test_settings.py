@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from teei.db_roles import API_READER_ROLE
 from teei.settings import SettingsError, load_settings
 
 
@@ -27,6 +28,14 @@ def test_development_defaults_need_no_configuration(tmp_path: Path) -> None:
     assert settings.landing_path == tmp_path / ".teei" / "landing"
     assert settings.dagster_home_path == tmp_path / ".teei" / "dagster"
     assert settings.timezone == "Europe/Oslo"
+    assert settings.api_db_role == API_READER_ROLE
+
+
+def test_an_empty_api_db_role_means_the_database_user_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEEI_API_DB_ROLE", "")
+    assert load_settings().api_db_role is None
+    monkeypatch.setenv("TEEI_API_DB_ROLE", "reporting_reader")
+    assert load_settings().api_db_role == "reporting_reader"
 
 
 def test_dotenv_is_read(tmp_path: Path) -> None:

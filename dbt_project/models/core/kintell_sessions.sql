@@ -4,6 +4,10 @@
         unique_key='session_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['session_id'], 'unique': True},
+            {'columns': ['loaded_at']},
+        ],
     )
 }}
 

@@ -1,0 +1,241 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['milestone_id'], 'unique': True},
+            {'columns': ['user_id']},
+            {'columns': ['reached_at']},
+        ],
+    )
+}}
+
+-- One row per milestone a participant has reached, with when and on which record. A milestone is the
+-- first time something happened, so a person's milestones are recomputed together from their whole
+-- history: an incremental build recomputes only the participants with records (re)loaded since the
+-- last one, and replaces all of their milestones (unique_key = user_id, delete+insert).
+{% set watermark -%}
+    (select coalesce(max(inputs_loaded_through), '-infinity'::timestamptz) from {{ this }})
+{%- endset %}
+
+with sessions as (
+
+    select * from {{ ref('kintell_sessions') }}
+
+),
+
+matches as (
+
+    select * from {{ ref('buddy_matches') }}
+
+),
+
+checkins as (
+
+    select checkins.*, matches.participant_user_id
+    from {{ ref('buddy_checkins') }} as checkins
+    inner join matches on matches.match_id = checkins.match_id
+
+),
+
+progress as (
+
+    select * from {{ ref('learning_progress') }}
+
+),
+
+credentials as (
+
+    select * from {{ ref('credentials') }}
+
+),
+
+inputs_loaded_through as (
+
+    select greatest(
+        (select max(loaded_at) from sessions),
+        (select max(loaded_at) from matches),
+        (select max(loaded_at) from {{ ref('buddy_checkins') }}),
+        (select max(loaded_at) from progress),
+        (select max(loaded_at) from credentials)
+    ) as loaded_through
+
+),
+
+affected as (
+
+    {% if is_incremental() %}
+    select participant_user_id as user_id from sessions where loaded_at > {{ watermark }}
+    union select participant_user_id from matches where loaded_at > {{ watermark }}
+    union select participant_user_id from checkins where loaded_at > {{ watermark }}
+    union select user_id from progress where loaded_at > {{ watermark }}
+    union select user_id from credentials where loaded_at > {{ watermark }}
+    {% else %}
+    select user_id from {{ ref('users') }} where is_participant
+    {% endif %}
+
+),
+
+completed_sessions as (
+
+    select sessions.*, levels.level_rank
+    from sessions
+    left join {{ ref('cefr_levels') }} as levels on levels.language_level = sessions.language_level
+    where sessions.completed_at is not null
+      and sessions.participant_user_id in (select user_id from affected)
+
+),
+
+first_sessions as (
+
+    select distinct on (participant_user_id, session_type)
+        participant_user_id as user_id,
+        'first_' || session_type || '_session' as milestone,
+        completed_at as reached_at,
+        session_id as record_id,
+        null::text as outcome_dimension
+    from completed_sessions
+    order by participant_user_id, session_type, completed_at, session_id
+
+),
+
+starting_levels as (
+
+    select distinct on (participant_user_id) participant_user_id as user_id, level_rank
+    from completed_sessions
+    where level_rank is not null
+    order by participant_user_id, completed_at, session_id
+
+),
+
+language_level_up as (
+
+    select distinct on (completed_sessions.participant_user_id)
+        completed_sessions.participant_user_id as user_id,
+        'language_level_up' as milestone,
+        completed_sessions.completed_at as reached_at,
+        completed_sessions.session_id as record_id,
+        'lang_level_proxy' as outcome_dimension
+    from completed_sessions
+    inner join starting_levels on starting_levels.user_id = completed_sessions.participant_user_id
+    where completed_sessions.level_rank > starting_levels.level_rank
+    order by completed_sessions.participant_user_id, completed_sessions.completed_at, completed_sessions.session_id
+
+),
+
+buddy_matched as (
+
+    select distinct on (participant_user_id)
+        participant_user_id as user_id,
+        'buddy_matched' as milestone,
+        matched_at as reached_at,
+        match_id as record_id,
+        null::text as outcome_dimension
+    from matches
+    where participant_user_id in (select user_id from affected)
+    order by participant_user_id, matched_at, match_id
+
+),
+
+ordered_checkins as (
+
+    select
+        participant_user_id as user_id,
+        checkin_id,
+        checkin_date,
+        mood_score,
+        row_number() over (partition by participant_user_id order by checkin_date, checkin_id) as checkin_number,
+        first_value(mood_score) over (
+            partition by participant_user_id order by (mood_score is null), checkin_date, checkin_id
+        ) as first_mood_score
+    from checkins
+    where participant_user_id in (select user_id from affected)
+
+),
+
+sustained_contact as (
+
+    select
+        user_id,
+        'sustained_buddy_contact' as milestone,
+        checkin_date as reached_at,
+        checkin_id as record_id,
+        'belonging' as outcome_dimension
+    from ordered_checkins
+    where checkin_number = {{ var('sustained_contact_checkins', 3) }}
+
+),
+
+mood_improved as (
+
+    select distinct on (user_id)
+        user_id,
+        'mood_improved' as milestone,
+        checkin_date as reached_at,
+        checkin_id as record_id,
+        'well_being' as outcome_dimension
+    from ordered_checkins
+    where mood_score > first_mood_score
+    order by user_id, checkin_date, checkin_id
+
+),
+
+course_completed as (
+
+    select distinct on (user_id)
+        user_id,
+        'course_completed' as milestone,
+        completed_at as reached_at,
+        progress_id as record_id,
+        'job_readiness' as outcome_dimension
+    from progress
+    where status = 'completed' and completed_at is not null
+      and user_id in (select user_id from affected)
+    order by user_id, completed_at, progress_id
+
+),
+
+credential_earned as (
+
+    select distinct on (user_id)
+        user_id,
+        'credential_earned' as milestone,
+        issued_at as reached_at,
+        credential_id as record_id,
+        'job_readiness' as outcome_dimension
+    from credentials
+    where user_id in (select user_id from affected)
+    order by user_id, issued_at, credential_id
+
+),
+
+reached as (
+
+    select * from first_sessions
+    union all select * from language_level_up
+    union all select * from buddy_matched
+    union all select * from sustained_contact
+    union all select * from mood_improved
+    union all select * from course_completed
+    union all select * from credential_earned
+
+),
+
+final as (
+
+    select
+        md5(user_id || '|' || milestone) as milestone_id,
+        reached.user_id,
+        reached.milestone,
+        reached.reached_at,
+        reached.record_id,
+        reached.outcome_dimension,
+        inputs_loaded_through.loaded_through as inputs_loaded_through
+    from reached
+    cross join inputs_loaded_through
+
+)
+
+select * from final

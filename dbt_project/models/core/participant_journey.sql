@@ -1,0 +1,79 @@
+{{ config(indexes=[{'columns': ['user_id'], 'unique': True}]) }}
+
+-- Where each participant stands: one row per participant with the journey flags, the first and last
+-- activity and the language level they started at and speak at now.
+with participants as (
+
+    select user_id from {{ ref('users') }} where is_participant
+
+),
+
+activity as (
+
+    select
+        user_id,
+        bool_or(activity = 'kintell_language_session') as has_completed_language_session,
+        bool_or(activity = 'kintell_mentorship_session') as has_completed_mentorship_session,
+        min(activity_at) as first_activity_at,
+        max(activity_at) as last_activity_at
+    from {{ ref('int_participant_activities') }}
+    group by user_id
+
+),
+
+matched as (
+
+    select distinct participant_user_id as user_id from {{ ref('buddy_matches') }}
+
+),
+
+completed_courses as (
+
+    select distinct user_id from {{ ref('learning_progress') }} where status = 'completed'
+
+),
+
+credentialed as (
+
+    select distinct user_id from {{ ref('credentials') }}
+
+),
+
+levels as (
+
+    select
+        participant_user_id as user_id,
+        (array_agg(language_level order by coalesce(completed_at, started_at, scheduled_at), session_id))[1]
+            as first_language_level,
+        (array_agg(language_level order by coalesce(completed_at, started_at, scheduled_at) desc, session_id desc))[1]
+            as latest_language_level
+    from {{ ref('kintell_sessions') }}
+    where language_level is not null
+    group by participant_user_id
+
+),
+
+final as (
+
+    select
+        participants.user_id,
+        matched.user_id is not null as is_buddy_matched,
+        coalesce(activity.has_completed_language_session, false) as has_completed_language_session,
+        coalesce(activity.has_completed_mentorship_session, false) as has_completed_mentorship_session,
+        completed_courses.user_id is not null as has_completed_course,
+        credentialed.user_id is not null as has_credential,
+        activity.first_activity_at,
+        activity.last_activity_at,
+        levels.first_language_level,
+        levels.latest_language_level
+
+    from participants
+    left join activity on activity.user_id = participants.user_id
+    left join matched on matched.user_id = participants.user_id
+    left join completed_courses on completed_courses.user_id = participants.user_id
+    left join credentialed on credentialed.user_id = participants.user_id
+    left join levels on levels.user_id = participants.user_id
+
+)
+
+select * from final
