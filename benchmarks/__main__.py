@@ -5,15 +5,19 @@ CSV → raw (SPEC §15): the loader (parse, map, validate, pseudonymise, COPY, u
   - pandas `read_csv` + `to_sql` (what a user writes by hand);
   and the loader's peak memory (RSS) for the full file against a file a tenth its size (flat means streaming).
 outbox → JetStream: `publish_outbox` against raw nats-py async publishing of the same payloads.
+dbt build: a full `dbt build` of the shared schema on a generated data set of about BENCH_DBT_SESSIONS
+  (default 1000000) Kintell sessions, against an incremental `dbt build` after one more day's file.
 
 Sizes: BENCH_ROWS (default 1000000) rows for the loader and \\copy, BENCH_PANDAS_ROWS (default 100000)
 for pandas (compared by rows per second: to_sql of a million rows takes minutes), BENCH_EVENTS
-(default 20000) outbox rows.
+(default 20000) outbox rows. BENCH_ONLY=loader,outbox,dbt runs some of them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import functools
 import json
 import os
 import shutil
@@ -27,7 +31,11 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from connectors.registry import get_entity
+from orchestration.defs.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_environment
 from teei.db import create_db_engine, with_database
+from teei.generate import generate_exports
+from teei.loader import load_csv_file
 from teei.migrate import migrate
 from teei.samples import write_kintell_sessions
 from teei.services import EmbeddedNats, EmbeddedPostgres, free_port
@@ -35,6 +43,10 @@ from teei.services import EmbeddedNats, EmbeddedPostgres, free_port
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 PANDAS_ROWS = int(os.environ.get("BENCH_PANDAS_ROWS", "100000"))
 EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
+DBT_SESSIONS = int(os.environ.get("BENCH_DBT_SESSIONS", "1000000"))
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "loader,outbox,dbt").split(",")))
+# Kintell sessions the generator writes per participant over its three months (sample: 283 for 60).
+SESSIONS_PER_PARTICIPANT = 4.7
 OSLO = ZoneInfo("Europe/Oslo")
 
 
@@ -196,19 +208,96 @@ def bench_outbox(server: EmbeddedPostgres, work: Path) -> dict[str, float]:
     return {"outbox_vs_raw": raw_s / outbox_s, "events_lost": float(EVENTS - on_stream)}
 
 
+def dbt_build(url: str, work: Path) -> float:
+    """One `dbt build` (models, seeds and tests) as a user runs it; returns its wall time."""
+    command = [str(DBT_EXECUTABLE), "build", "--quiet", "--profiles-dir", ".", "--target-path", str(work / "target")]
+    started = time.perf_counter()
+    subprocess.run(command, cwd=DBT_PROJECT_DIR, env={**os.environ, **dbt_environment(url)}, check=True)
+    return time.perf_counter() - started
+
+
+def write_next_day(url: str, path: Path, sessions: int) -> None:
+    """One more day's Kintell export: `sessions` new sessions completed the day after the latest one,
+    between people the data set already has, plus a tenth as many updates of existing sessions."""
+    with psycopg.connect(url) as db, path.open("w", newline="", encoding="utf-8") as out:
+        rows = db.execute(
+            """
+            WITH latest AS (SELECT date_trunc('day', max(completed_at)) + interval '1 day' AS day
+                              FROM raw.kintell_sessions)
+            SELECT 'DAY-' || n, session_type, participant_email, volunteer_email,
+                   to_char(day + (n %% 600) * interval '1 minute', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   to_char(day + (n %% 600) * interval '1 minute' + interval '1 hour', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   60
+              FROM (SELECT row_number() OVER () AS n, s.* FROM raw.kintell_sessions s
+                     TABLESAMPLE SYSTEM (5) LIMIT %(new)s) picked, latest
+            UNION ALL
+            SELECT session_id, session_type, participant_email, volunteer_email,
+                   to_char(coalesce(started_at, completed_at), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   to_char(completed_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), duration_minutes %% 480 + 1
+              FROM raw.kintell_sessions WHERE completed_at IS NOT NULL LIMIT %(updated)s
+            """,
+            {"new": sessions, "updated": sessions // 10},
+        )
+        writer = csv.writer(out)
+        fields = "session_id session_type participant_email volunteer_email started_at completed_at duration_minutes"
+        writer.writerow(fields.split())
+        writer.writerows(rows)
+
+
+def bench_dbt_build(server: EmbeddedPostgres, work: Path) -> dict[str, float]:
+    scale = max(60, round(DBT_SESSIONS / SESSIONS_PER_PARTICIPANT))
+    exports = work / "exports"
+    manifest = generate_exports(exports, scale=scale, seed=2026)
+    url = fresh_database(server, "bench_dbt")
+    engine = create_db_engine(url, pool_size=1)
+    load = functools.partial(load_csv_file, engine, timezone=OSLO, pseudonym_key="bench-key")
+    for relative, files in manifest.files.items():
+        load(exports / relative, get_entity(files.source, files.entity), file_name=relative)
+    with psycopg.connect(url) as db:
+        sessions = db.execute("SELECT count(*) FROM raw.kintell_sessions").fetchone()[0]  # type: ignore[index]
+    full_s = dbt_build(url, work)
+    day = work / "sessions_next_day.csv"
+    day_sessions = max(10, sessions // 90)
+    write_next_day(url, day, day_sessions)
+    load(day, get_entity("kintell", "sessions"), file_name="kintell/sessions_next_day.csv")
+    incremental_s = dbt_build(url, work)
+    engine.dispose()
+    print(f"\ndbt build of the shared schema, {sessions:,} Kintell sessions ({scale:,} participants, all sources)")
+    print(f"  full build                      {full_s:8.2f} s")
+    print(
+        f"  incremental, one more day       {incremental_s:8.2f} s  "
+        f"({day_sessions:,} new sessions, {day_sessions // 10:,} updated)"
+    )
+    print(f"  incremental / full              {incremental_s / full_s:6.1%}   (target < 15 %)")
+    return {
+        "dbt_full_seconds": full_s,
+        "dbt_incremental_seconds": incremental_s,
+        "dbt_incremental_vs_full": incremental_s / full_s,
+    }
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="teei-bench-"))
     work.chmod(0o711)  # ours; the unprivileged PostgreSQL user must reach its folders when we are root
     server = EmbeddedPostgres(work / "home", free_port())
     server.start()
     try:
-        results = {**bench_csv_to_raw(server, work), **bench_outbox(server, work)}
+        results: dict[str, float] = {}
+        if "loader" in ONLY:
+            results |= bench_csv_to_raw(server, work)
+        if "outbox" in ONLY:
+            results |= bench_outbox(server, work)
+        if "dbt" in ONLY:
+            results |= bench_dbt_build(server, work)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
     results_dir = Path("benchmarks/results")
     results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    latest = results_dir / "latest.json"
+    # A partial run (BENCH_ONLY) keeps the other paths' last figures.
+    earlier = json.loads(latest.read_text()) if latest.exists() else {}
+    latest.write_text(json.dumps(earlier | results, indent=2) + "\n")
     print(f"\nratios written to {results_dir / 'latest.json'}")
 
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs.dbt import dbt_resource, teei_dbt_models
+from orchestration.defs.dbt import TEST_ALL_ROWS_TAG, dbt_resource, teei_dbt_models
 from orchestration.defs.events import event_outbox, publish_event_outbox
 from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.landing import build_landing_sensors
@@ -27,7 +27,11 @@ def defs() -> dg.Definitions:
         cron_schedule="0 2 * * *",
         execution_timezone=get_settings().timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Processes every file waiting in the landing folder, nightly at 02:00 local time.",
+        tags={TEST_ALL_ROWS_TAG: "true"},
+        description=(
+            "Processes every file waiting in the landing folder, nightly at 02:00 local time; its dbt build "
+            "tests every row, not only the rows changed since the last build."
+        ),
     )
     return dg.Definitions(
         assets=[*ingest_assets, teei_dbt_models, event_outbox],

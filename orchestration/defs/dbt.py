@@ -45,12 +45,23 @@ class TeeiDbtTranslator(DagsterDbtTranslator):
         return dbt_resource_props.get("config", {}).get("schema") or "dbt"
 
 
+# A run with this tag tests every row (the nightly run); other builds test the rows changed since the
+# last successful build (dbt_project/macros/test_scope.sql).
+TEST_ALL_ROWS_TAG = "teei/dbt-test-all-rows"
+
+
+def dbt_build_args(run_tags: Mapping[str, str]) -> list[str]:
+    if run_tags.get(TEST_ALL_ROWS_TAG) == "true":
+        return ["build", "--vars", '{"test_all_rows": true}']
+    return ["build"]
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TeeiDbtTranslator())
 def teei_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource
 ) -> Iterator[Any]:
     os.environ.update(dbt_environment(platform.settings().postgres_url))
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(dbt_build_args(context.run.tags), context=context).stream()
 
 
 # The dbt of this environment, found without relying on PATH (the venv need not be activated).

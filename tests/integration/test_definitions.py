@@ -59,3 +59,27 @@ def test_every_source_has_a_landing_sensor_on_by_default_running_the_pipeline_jo
         assert sensor.description and f"{source}/" in sensor.description
     landing = {s.name for s in definitions.sensors or [] if s.name.endswith("_landing_sensor")}
     assert landing == {f"{source}_landing_sensor" for source in sources}
+
+
+def test_every_raw_asset_feeds_the_shared_schema_and_dbt_tests_are_asset_checks() -> None:
+    graph = defs().resolve_asset_graph()
+    for spec in ENTITIES.values():
+        raw = dg.AssetKey(["raw", spec.asset_name])
+        children = {key.path[0] for key in graph.get(raw).child_keys}
+        assert "staging" in children or "pii" in children, spec.asset_name
+    # both upskilling adapters land in one raw table and both feed its staging model
+    progress = graph.get(dg.AssetKey(["staging", "stg_upskilling__progress"])).parent_keys
+    assert {dg.AssetKey(["raw", "upskilling_ecornell"]), dg.AssetKey(["raw", "upskilling_itslearning"])} <= progress
+    # dbt's data tests show on their model's asset in the UI, as asset checks
+    checks = {key.asset_key for key in graph.asset_check_keys}
+    for model in ("users", "kintell_sessions", "participant_journey", "metrics_company_period"):
+        assert dg.AssetKey(["core", model]) in checks, model
+
+
+def test_the_nightly_run_tests_every_row_and_other_builds_the_changed_rows() -> None:
+    from orchestration.defs.dbt import TEST_ALL_ROWS_TAG, dbt_build_args
+
+    schedule = defs().resolve_schedule_def("nightly_pipeline")
+    assert schedule.tags[TEST_ALL_ROWS_TAG] == "true"
+    assert dbt_build_args(schedule.tags) == ["build", "--vars", '{"test_all_rows": true}']
+    assert dbt_build_args({}) == ["build"]

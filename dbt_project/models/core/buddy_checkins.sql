@@ -15,10 +15,8 @@
 with checkins as (
 
     select * from {{ ref('stg_buddy__checkins') }}
-    {% if is_incremental() %}
-    -- bounded to check-ins (re)loaded since the last build
-    where loaded_at > (select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }})
-    {% endif %}
+        -- bounded to check-ins (re)loaded since the last build
+    where {{ loaded_after_watermark() }}
 
 ),
 
@@ -39,7 +37,8 @@ final as (
         checkins.notes,
         checkins.question_responses,
         checkins.load_id,
-        checkins.loaded_at
+        checkins.loaded_at,
+        now() as dbt_updated_at
 
     from checkins
     left join moods on moods.mood = checkins.mood

@@ -1,6 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['event_id'], 'unique': True},
+            {'columns': ['loaded_at']},
+            {'columns': ['match_id']},
+        ],
+    )
+}}
+
 with events as (
 
     select * from {{ ref('stg_buddy__events') }}
+    where {{ loaded_after_watermark() }}
 
 ),
 
@@ -22,7 +37,8 @@ final as (
         events.attendees,
         hours.volunteer_hours,
         events.load_id,
-        events.loaded_at
+        events.loaded_at,
+        now() as dbt_updated_at
 
     from events
     left join hours on hours.event_type = events.event_type

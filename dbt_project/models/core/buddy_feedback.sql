@@ -1,6 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='feedback_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['feedback_id'], 'unique': True},
+            {'columns': ['loaded_at']},
+            {'columns': ['match_id']},
+        ],
+    )
+}}
+
 with feedback as (
 
     select * from {{ ref('stg_buddy__feedback') }}
+    where {{ loaded_after_watermark() }}
 
 ),
 
@@ -17,7 +32,8 @@ final as (
         helpfulness,
         engagement,
         load_id,
-        loaded_at
+        loaded_at,
+        now() as dbt_updated_at
 
     from feedback
 

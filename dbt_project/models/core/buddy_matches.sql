@@ -1,8 +1,22 @@
-{{ config(indexes=[{'columns': ['match_id'], 'unique': True}]) }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='match_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['match_id'], 'unique': True},
+            {'columns': ['loaded_at']},
+            {'columns': ['participant_user_id']},
+            {'columns': ['buddy_user_id']},
+        ],
+    )
+}}
 
 with matches as (
 
     select * from {{ ref('stg_buddy__matches') }}
+    where {{ loaded_after_watermark() }}
 
 ),
 
@@ -19,7 +33,8 @@ final as (
         interests,
         location,
         load_id,
-        loaded_at
+        loaded_at,
+        now() as dbt_updated_at
 
     from matches
 

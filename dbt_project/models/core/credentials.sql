@@ -1,6 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='credential_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['credential_id'], 'unique': True},
+            {'columns': ['loaded_at']},
+            {'columns': ['user_id']},
+        ],
+    )
+}}
+
 with credentials as (
 
     select * from {{ ref('stg_upskilling__credentials') }}
+    where {{ loaded_after_watermark() }}
 
 ),
 
@@ -17,7 +32,8 @@ final as (
         url,
         verification_code,
         load_id,
-        loaded_at
+        loaded_at,
+        now() as dbt_updated_at
 
     from credentials
 

@@ -8,83 +8,40 @@
             {'columns': ['milestone_id'], 'unique': True},
             {'columns': ['user_id']},
             {'columns': ['reached_at']},
+            {'columns': ['dbt_updated_at']},
         ],
     )
 }}
 
 -- One row per milestone a participant has reached, with when and on which record. A milestone is the
 -- first time something happened, so a person's milestones are recomputed together from their whole
--- history: an incremental build recomputes only the participants with records (re)loaded since the
--- last one, and replaces all of their milestones (unique_key = user_id, delete+insert).
-{% set watermark -%}
-    (select coalesce(max(inputs_loaded_through), '-infinity'::timestamptz) from {{ this }})
-{%- endset %}
-
-with sessions as (
-
-    select * from {{ ref('kintell_sessions') }}
-
-),
-
-matches as (
-
-    select * from {{ ref('buddy_matches') }}
-
-),
-
-checkins as (
+-- history: an incremental build recomputes only the participants whose records moved
+-- (users.last_loaded_at), and replaces all of their milestones (unique_key = user_id, delete+insert).
+-- Inputs are read through their indexes, person by person, so no input is a CTE (a CTE read twice
+-- would be materialised whole).
+with checkins as (
 
     select checkins.*, matches.participant_user_id
     from {{ ref('buddy_checkins') }} as checkins
-    inner join matches on matches.match_id = checkins.match_id
-
-),
-
-progress as (
-
-    select * from {{ ref('learning_progress') }}
-
-),
-
-credentials as (
-
-    select * from {{ ref('credentials') }}
-
-),
-
-inputs_loaded_through as (
-
-    select greatest(
-        (select max(loaded_at) from sessions),
-        (select max(loaded_at) from matches),
-        (select max(loaded_at) from {{ ref('buddy_checkins') }}),
-        (select max(loaded_at) from progress),
-        (select max(loaded_at) from credentials)
-    ) as loaded_through
+    inner join {{ ref('buddy_matches') }} as matches on matches.match_id = checkins.match_id
 
 ),
 
 affected as (
 
-    {% if is_incremental() %}
-    select participant_user_id as user_id from sessions where loaded_at > {{ watermark }}
-    union select participant_user_id from matches where loaded_at > {{ watermark }}
-    union select participant_user_id from checkins where loaded_at > {{ watermark }}
-    union select user_id from progress where loaded_at > {{ watermark }}
-    union select user_id from credentials where loaded_at > {{ watermark }}
-    {% else %}
-    select user_id from {{ ref('users') }} where is_participant
-    {% endif %}
+    select user_id from {{ ref('users') }}
+    where is_participant
+      and {{ loaded_after_watermark(column='last_loaded_at', watermark='inputs_loaded_through') }}
 
 ),
 
 completed_sessions as (
 
     select sessions.*, levels.level_rank
-    from sessions
+    from {{ ref('kintell_sessions') }} as sessions
     left join {{ ref('cefr_levels') }} as levels on levels.language_level = sessions.language_level
     where sessions.completed_at is not null
-      and sessions.participant_user_id in (select user_id from affected)
+      and {{ among('sessions.participant_user_id', 'affected') }}
 
 ),
 
@@ -133,8 +90,8 @@ buddy_matched as (
         matched_at as reached_at,
         match_id as record_id,
         null::text as outcome_dimension
-    from matches
-    where participant_user_id in (select user_id from affected)
+    from {{ ref('buddy_matches') }}
+    where {{ among('participant_user_id', 'affected') }}
     order by participant_user_id, matched_at, match_id
 
 ),
@@ -151,7 +108,7 @@ ordered_checkins as (
             partition by participant_user_id order by (mood_score is null), checkin_date, checkin_id
         ) as first_mood_score
     from checkins
-    where participant_user_id in (select user_id from affected)
+    where {{ among('participant_user_id', 'affected') }}
 
 ),
 
@@ -190,9 +147,9 @@ course_completed as (
         completed_at as reached_at,
         progress_id as record_id,
         'job_readiness' as outcome_dimension
-    from progress
+    from {{ ref('learning_progress') }}
     where status = 'completed' and completed_at is not null
-      and user_id in (select user_id from affected)
+      and {{ among('user_id', 'affected') }}
     order by user_id, completed_at, progress_id
 
 ),
@@ -205,8 +162,8 @@ credential_earned as (
         issued_at as reached_at,
         credential_id as record_id,
         'job_readiness' as outcome_dimension
-    from credentials
-    where user_id in (select user_id from affected)
+    from {{ ref('credentials') }}
+    where {{ among('user_id', 'affected') }}
     order by user_id, issued_at, credential_id
 
 ),
@@ -232,9 +189,9 @@ final as (
         reached.reached_at,
         reached.record_id,
         reached.outcome_dimension,
-        inputs_loaded_through.loaded_through as inputs_loaded_through
+        (select max(last_loaded_at) from {{ ref('users') }}) as inputs_loaded_through,
+        now() as dbt_updated_at
     from reached
-    cross join inputs_loaded_through
 
 )
 

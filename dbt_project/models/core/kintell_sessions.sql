@@ -7,6 +7,8 @@
         indexes=[
             {'columns': ['session_id'], 'unique': True},
             {'columns': ['loaded_at']},
+            {'columns': ['participant_user_id']},
+            {'columns': ['volunteer_user_id']},
         ],
     )
 }}
@@ -14,11 +16,9 @@
 with sessions as (
 
     select * from {{ ref('stg_kintell__sessions') }}
-    {% if is_incremental() %}
     -- only records (re)loaded since the last build; the raw layer keeps loaded_at unchanged for
     -- identical re-deliveries, so an unchanged session is never rewritten
-    where loaded_at > (select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }})
-    {% endif %}
+    where {{ loaded_after_watermark() }}
 
 ),
 
@@ -44,7 +44,8 @@ final as (
         topics,
         feedback_text,
         load_id,
-        loaded_at
+        loaded_at,
+        now() as dbt_updated_at
 
     from sessions
 

@@ -15,10 +15,8 @@
 with progress as (
 
     select * from {{ ref('stg_upskilling__progress') }}
-    {% if is_incremental() %}
-    -- bounded to progress rows (re)loaded since the last build
-    where loaded_at > (select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }})
-    {% endif %}
+        -- bounded to progress rows (re)loaded since the last build
+    where {{ loaded_after_watermark() }}
 
 ),
 
@@ -37,7 +35,8 @@ final as (
         final_score,
         credential_ref,
         load_id,
-        loaded_at
+        loaded_at,
+        now() as dbt_updated_at
 
     from progress
 

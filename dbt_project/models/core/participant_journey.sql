@@ -1,10 +1,24 @@
-{{ config(indexes=[{'columns': ['user_id'], 'unique': True}]) }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['user_id'], 'unique': True},
+            {'columns': ['dbt_updated_at']},
+        ],
+    )
+}}
 
 -- Where each participant stands: one row per participant with the journey flags, the first and last
 -- activity and the language level they started at and speak at now.
+-- Incremental: a build recomputes, from their whole history, the participants whose records moved.
 with participants as (
 
-    select user_id from {{ ref('users') }} where is_participant
+    select user_id from {{ ref('users') }}
+    where is_participant
+      and {{ loaded_after_watermark(column='last_loaded_at', watermark='inputs_loaded_through') }}
 
 ),
 
@@ -16,7 +30,9 @@ activity as (
         bool_or(activity = 'kintell_mentorship_session') as has_completed_mentorship_session,
         min(activity_at) as first_activity_at,
         max(activity_at) as last_activity_at
-    from {{ ref('int_participant_activities') }}
+    from (
+        {{ participant_activities(only_users='participants' if is_incremental() else none) }}
+    ) as activities
     group by user_id
 
 ),
@@ -24,18 +40,21 @@ activity as (
 matched as (
 
     select distinct participant_user_id as user_id from {{ ref('buddy_matches') }}
+    where {{ among('participant_user_id', 'participants') }}
 
 ),
 
 completed_courses as (
 
-    select distinct user_id from {{ ref('learning_progress') }} where status = 'completed'
+    select distinct user_id from {{ ref('learning_progress') }}
+    where status = 'completed' and {{ among('user_id', 'participants') }}
 
 ),
 
 credentialed as (
 
     select distinct user_id from {{ ref('credentials') }}
+    where {{ among('user_id', 'participants') }}
 
 ),
 
@@ -48,7 +67,7 @@ levels as (
         (array_agg(language_level order by coalesce(completed_at, started_at, scheduled_at) desc, session_id desc))[1]
             as latest_language_level
     from {{ ref('kintell_sessions') }}
-    where language_level is not null
+    where language_level is not null and {{ among('participant_user_id', 'participants') }}
     group by participant_user_id
 
 ),
@@ -65,7 +84,9 @@ final as (
         activity.first_activity_at,
         activity.last_activity_at,
         levels.first_language_level,
-        levels.latest_language_level
+        levels.latest_language_level,
+        (select max(last_loaded_at) from {{ ref('users') }}) as inputs_loaded_through,
+        now() as dbt_updated_at
 
     from participants
     left join activity on activity.user_id = participants.user_id

@@ -1,6 +1,28 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['enrollment_id'], 'unique': True},
+            {'columns': ['user_id']},
+            {'columns': ['dbt_updated_at']},
+        ],
+    )
+}}
+
 -- One row per person and programme: Kintell language, Kintell mentorship, Buddy (as participant or
 -- as volunteer) and each upskilling course a participant is enrolled on.
-with kintell as (
+-- Incremental: a build recomputes every enrolment of the people whose records moved.
+with changed as (
+
+    select user_id from {{ ref('users') }}
+    where {{ loaded_after_watermark(column='last_loaded_at', watermark='inputs_loaded_through') }}
+
+),
+
+kintell as (
 
     select
         participant_user_id as user_id,
@@ -12,6 +34,7 @@ with kintell as (
         min(coalesce(started_at, scheduled_at, completed_at)) as enrolled_at,
         null::text as status
     from {{ ref('kintell_sessions') }}
+    where {{ among('participant_user_id', 'changed') }}
     group by participant_user_id, session_type
 
     union all
@@ -26,6 +49,7 @@ with kintell as (
         min(coalesce(started_at, scheduled_at, completed_at)),
         null
     from {{ ref('kintell_sessions') }}
+    where {{ among('volunteer_user_id', 'changed') }}
     group by volunteer_user_id, session_type
 
 ),
@@ -43,6 +67,7 @@ buddy as (
         -- the latest match's status
         (array_agg(status order by matched_at desc))[1] as status
     from {{ ref('buddy_matches') }}
+    where {{ among('participant_user_id', 'changed') }}
     group by participant_user_id
 
     union all
@@ -57,6 +82,7 @@ buddy as (
         min(matched_at),
         (array_agg(status order by matched_at desc))[1]
     from {{ ref('buddy_matches') }}
+    where {{ among('buddy_user_id', 'changed') }}
     group by buddy_user_id
 
 ),
@@ -73,6 +99,7 @@ courses as (
         coalesce(started_at, completed_at) as enrolled_at,
         status
     from {{ ref('learning_progress') }}
+    where {{ among('user_id', 'changed') }}
 
 ),
 
@@ -80,7 +107,9 @@ final as (
 
     select
         md5(concat_ws('|', program, provider, course_id, role, user_id)) as enrollment_id,
-        *
+        enrollments.*,
+        (select max(last_loaded_at) from {{ ref('users') }}) as inputs_loaded_through,
+        now() as dbt_updated_at
     from (
         select * from kintell
         union all select * from buddy
