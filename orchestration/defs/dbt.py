@@ -51,9 +51,12 @@ TEST_ALL_ROWS_TAG = "teei/dbt-test-all-rows"
 
 
 def dbt_build_args(run_tags: Mapping[str, str]) -> list[str]:
+    # A run of some models (a landing sensor's) runs only the tests whose every model it builds: a
+    # relationship test to a model outside the run could read a table no run has built yet.
+    args = ["build", "--indirect-selection", "cautious"]
     if run_tags.get(TEST_ALL_ROWS_TAG) == "true":
-        return ["build", "--vars", '{"test_all_rows": true}']
-    return ["build"]
+        args += ["--vars", '{"test_all_rows": true}']
+    return args
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TeeiDbtTranslator())

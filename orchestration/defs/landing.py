@@ -166,7 +166,16 @@ def build_landing_sensor(source: str, job_name: str) -> dg.SensorDefinition:
         raw_keys = sorted({dg.AssetKey(["raw", spec.asset_name]) for spec, _ in scan.new.values()})
         # One run per tick for the source: entities landing together share downstream dbt models,
         # and two runs building the same models at once would race.
-        selection = dg.AssetSelection.assets(*raw_keys).downstream().resolve(context.repository_def.asset_graph)
+        graph = context.repository_def.asset_graph
+        downstream = dg.AssetSelection.assets(*raw_keys).downstream()
+        # Plus the models those read that no run may have built yet (a first file of one source): they are
+        # incremental, so building them again costs little. Other sources' ingest assets stay out.
+        other_raw = {dg.AssetKey(["raw", spec.asset_name]) for spec in ENTITIES.values()} - set(raw_keys)
+        selection = downstream.resolve(graph) | {
+            key
+            for key in downstream.upstream().resolve(graph)
+            if key not in other_raw and graph.get(key).is_materializable
+        }
         file_names = sorted(scan.new)
         for name in file_names:
             context.log.info(f"new landing file {name} (sha256 {scan.new[name][1]})")
