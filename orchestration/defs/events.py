@@ -3,11 +3,11 @@
 
 import dagster as dg
 
-from contracts.events import EVENT_TYPES
+from contracts.events import current_models
 from orchestration.resources import PlatformResource
-from teei.outbox import publish_outbox, stage_events
+from teei.outbox import CORE_EVENT_TABLES, publish_outbox, stage_events
 
-CORE_EVENT_SOURCES = [dg.AssetKey(["core", "kintell_sessions"])]
+CORE_EVENT_SOURCES = [dg.AssetKey(["core", table]) for table in CORE_EVENT_TABLES]
 
 
 @dg.asset(
@@ -16,8 +16,8 @@ CORE_EVENT_SOURCES = [dg.AssetKey(["core", "kintell_sessions"])]
     group_name="events",
     kinds={"postgres"},
     description=(
-        "Events for new core records, written to ops.event_outbox (deterministic ids: an unchanged record "
-        f"yields nothing new). Types: {', '.join(sorted({t for t, _ in EVENT_TYPES}))}."
+        "Events for new or changed core records, written to ops.event_outbox (deterministic ids: an "
+        f"unchanged record yields nothing new). Subjects: {', '.join(m.nats_subject() for m in current_models())}."
     ),
 )
 def event_outbox(context: dg.AssetExecutionContext, platform: PlatformResource) -> dg.MaterializeResult:

@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
-from contracts.events import event_id
 from teei import nats_client
 from teei.cli import app as teei_cli
 from teei.identity import user_id_for_email
@@ -95,17 +94,19 @@ def test_kintell_file_flows_through_raw_core_events_and_api(teei_env: Any, jetst
     assert _tables_holding(engine, emails, schemas=("core", "staging")) == []
     assert _tables_holding(engine, emails, schemas=("pii",)) == ["pii.user_identities"]
 
-    # events: one per completed session, deterministic id, on the KINTELL stream, sent
+    # events: one per completed session (and per scheduled one), deterministic ids, on KINTELL, sent
     completed = sorted(r["session_id"] for r in core if r["completed_at"] is not None)
     assert len(completed) == 4
     messages = asyncio.run(stream_messages(jetstream_clean))
-    assert {subject for subject, _, _ in messages} == {"kintell.session.completed.v1"}
+    assert {subject for subject, _, _ in messages} == {"kintell.session.completed.v2", "kintell.session.scheduled.v1"}
     parsed = [JSONFormat().read(SdkCloudEvent, data) for _, _, data in messages]
-    expected_ids = {str(event_id("kintell.session.completed", 1, s)) for s in completed}
-    assert {event.get_id() for event in parsed} == expected_ids
-    assert {headers["Nats-Msg-Id"] for _, headers, _ in messages} == expected_ids
+    done = [event for event in parsed if event.get_type() == "kintell.session.completed"]
+    assert sorted(event.get_subject().removeprefix("kintell/sessions/") for event in done) == completed
+    outbox = rows(engine, "SELECT event_id::text AS id, natural_key FROM ops.event_outbox WHERE type LIKE 'kintell.%'")
+    assert {event.get_id() for event in parsed} == {r["id"] for r in outbox}
+    assert {headers["Nats-Msg-Id"] for _, headers, _ in messages} == {r["id"] for r in outbox}
     for event, (_, _, data) in zip(parsed, messages, strict=True):
-        assert event.get_type() == "kintell.session.completed"
+        assert event.get_type().startswith("kintell.session.")
         assert b"@" not in data
     assert rows(engine, "SELECT count(*) AS n FROM ops.event_outbox WHERE sent_at IS NULL") == [{"n": 0}]
 
@@ -166,24 +167,31 @@ def test_events_wait_in_the_outbox_while_nats_is_down_and_go_out_once(
     assert down.exit_code == 1
     assert "outbox" in down.output
     pending = rows(teei_env.engine, "SELECT attempts, last_error FROM ops.event_outbox WHERE sent_at IS NULL")
-    assert len(pending) == 4
+    events = len(pending)
+    assert events >= 4  # the four completed sessions, their scheduling and the milestones they reach
     assert all(r["attempts"] == 1 and r["last_error"] for r in pending)
 
     nats.start()
     try:
         report = publish_outbox(teei_env.engine, nats.url)
-        assert (report.sent, report.pending, report.error) == (4, 0, None)
+        assert (report.sent, report.pending, report.error) == (events, 0, None)
         # a second publish (the sensor's next tick) sends nothing more
         assert publish_outbox(teei_env.engine, nats.url).sent == 0
-        assert len(asyncio.run(stream_messages(nats.url))) == 4
+        assert asyncio.run(stream_total(nats.url)) == events
         # a publisher that died after sending but before marking (its acks lost) sends them again:
-        # JetStream drops the replay by Nats-Msg-Id, so the stream still holds each event once
+        # JetStream drops the replay by Nats-Msg-Id, so the streams still hold each event once
         with teei_env.engine.begin() as db:
             db.execute(sa.text("UPDATE ops.event_outbox SET sent_at = NULL"))
-        assert publish_outbox(teei_env.engine, nats.url).sent == 4
-        assert len(asyncio.run(stream_messages(nats.url))) == 4
+        assert publish_outbox(teei_env.engine, nats.url).sent == events
+        assert asyncio.run(stream_total(nats.url)) == events
     finally:
         nats.stop()
+
+
+async def stream_total(url: str) -> int:
+    async with nats_client.connect(url) as connection:
+        js = connection.jetstream()
+        return sum(int(info.state.messages) for info in await js.streams_info())
 
 
 def _tables_holding(engine: sa.Engine, needles: set[str], *, schemas: tuple[str, ...]) -> list[str]:

@@ -14,6 +14,8 @@
 -- Where each participant stands: one row per participant with the journey flags, the first and last
 -- activity and the language level they started at and speak at now.
 -- Incremental: a build recomputes, from their whole history, the participants whose records moved.
+-- A flag set outside a build (the event consumer, an admin: ops.journey_flag_overrides, written by
+-- teei/journey.py) wins over the computed value, so a build never flips it back.
 with participants as (
 
     select user_id from {{ ref('users') }}
@@ -72,15 +74,34 @@ levels as (
 
 ),
 
+overrides as (
+
+    select
+        user_id,
+        bool_or(value) filter (where flag = 'is_buddy_matched') as is_buddy_matched,
+        bool_or(value) filter (where flag = 'has_completed_language_session') as has_completed_language_session,
+        bool_or(value) filter (where flag = 'has_completed_mentorship_session') as has_completed_mentorship_session,
+        bool_or(value) filter (where flag = 'has_completed_course') as has_completed_course,
+        bool_or(value) filter (where flag = 'has_credential') as has_credential
+    from {{ source('ops', 'journey_flag_overrides') }}
+    where {{ among('user_id', 'participants') }}
+    group by user_id
+
+),
+
 final as (
 
     select
         participants.user_id,
-        matched.user_id is not null as is_buddy_matched,
-        coalesce(activity.has_completed_language_session, false) as has_completed_language_session,
-        coalesce(activity.has_completed_mentorship_session, false) as has_completed_mentorship_session,
-        completed_courses.user_id is not null as has_completed_course,
-        credentialed.user_id is not null as has_credential,
+        coalesce(overrides.is_buddy_matched, matched.user_id is not null) as is_buddy_matched,
+        coalesce(
+            overrides.has_completed_language_session, activity.has_completed_language_session, false
+        ) as has_completed_language_session,
+        coalesce(
+            overrides.has_completed_mentorship_session, activity.has_completed_mentorship_session, false
+        ) as has_completed_mentorship_session,
+        coalesce(overrides.has_completed_course, completed_courses.user_id is not null) as has_completed_course,
+        coalesce(overrides.has_credential, credentialed.user_id is not null) as has_credential,
         activity.first_activity_at,
         activity.last_activity_at,
         levels.first_language_level,
@@ -94,6 +115,7 @@ final as (
     left join completed_courses on completed_courses.user_id = participants.user_id
     left join credentialed on credentialed.user_id = participants.user_id
     left join levels on levels.user_id = participants.user_id
+    left join overrides on overrides.user_id = participants.user_id
 
 )
 
