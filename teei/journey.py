@@ -5,6 +5,9 @@ row of `core.participant_journey` at once and, when anything changed, stages an
 `orchestration.profile.updated` event in the outbox — all in one transaction. The dbt model applies
 the overrides over what it computes, so the next build keeps what was set here.
 
+The row is changed without touching `dbt_updated_at`: the model re-applies every override set
+after its last build, so a build that ran while an override was being set cannot undo it for long.
+
 Events are announced facts, so the consumer only ever sets a flag to true, and records an override
 only when it changed the flag; an admin's value is recorded as given, so it pins the flag until an
 admin changes it again.
@@ -76,8 +79,8 @@ def set_journey_flags(
                 raise UnknownParticipant(user_id)
             db.execute(
                 sa.text(
-                    f"INSERT INTO core.participant_journey (user_id, {columns}, dbt_updated_at) "
-                    f"VALUES (:user_id, {', '.join('false' for _ in JOURNEY_FLAGS)}, now())"
+                    f"INSERT INTO core.participant_journey (user_id, {columns}) "
+                    f"VALUES (:user_id, {', '.join('false' for _ in JOURNEY_FLAGS)})"
                 ),
                 {"user_id": user_id},
             )
@@ -118,7 +121,7 @@ def set_journey_flags(
                 sa.text(
                     "UPDATE core.participant_journey SET "
                     + ", ".join(f"{flag} = :{flag}" for flag in changed)
-                    + ", dbt_updated_at = now() WHERE user_id = :user_id"
+                    + " WHERE user_id = :user_id"
                 ),
                 {"user_id": user_id, **changed},
             )

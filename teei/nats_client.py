@@ -31,7 +31,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolic
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
-from contracts.events import EVENT_TYPES, STREAMS, CloudEvent, EventPayload, current_payload
+from contracts.events import EVENT_TYPES, STREAMS, CloudEvent, EventPayload, current_payload, encode_structured
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +45,15 @@ MAX_DELIVERIES = 20
 
 @dataclass(frozen=True)
 class OutgoingEvent:
-    """A CloudEvent ready to go out on its NATS subject."""
+    """An event encoded for its NATS subject: the CloudEvents structured JSON and its id."""
 
     subject: str
-    envelope: CloudEvent
+    event_id: str
+    data: bytes
 
-    def encode(self) -> bytes:
-        return self.envelope.model_dump_json(exclude_none=True).encode()
+    @classmethod
+    def of(cls, envelope: CloudEvent, subject: str) -> OutgoingEvent:
+        return cls(subject, envelope.id, envelope.model_dump_json(exclude_none=True).encode())
 
 
 @dataclass(frozen=True)
@@ -134,35 +136,46 @@ async def publish(
 ) -> PublishOutcome:
     """Publish one event: validated against its contract, wrapped, sent with its id as Nats-Msg-Id."""
     validated = type(payload).model_validate(payload.model_dump())
-    envelope = CloudEvent.wrap(validated, time=time, natural_key=natural_key, correlation_id=correlation_id)
-    [outcome] = await publish_events(js, [OutgoingEvent(validated.nats_subject(), envelope)])
+    identifier, data = encode_structured(validated, time=time, natural_key=natural_key, correlation_id=correlation_id)
+    [outcome] = await publish_events(js, [OutgoingEvent(validated.nats_subject(), identifier, data)])
     return outcome
 
 
 async def publish_events(js: JetStreamContext, events: Sequence[OutgoingEvent]) -> list[PublishOutcome]:
     """Publish `events` pipelined (async acks) and report, in order, which ones JetStream acknowledged."""
-    futures = []
-    for event in events:
-        futures.append(
-            await js.publish_async(
-                event.subject,
-                event.encode(),
-                headers={"Nats-Msg-Id": event.envelope.id},
-            )
-        )
-    # One wait for the whole batch (not a task per message); whatever has no ack by then failed.
-    if futures:
-        await asyncio.wait(futures, timeout=ACK_TIMEOUT_S)
-    outcomes = []
-    for event, future in zip(events, futures, strict=True):
-        if not future.done():
-            future.cancel()
-            outcomes.append(PublishOutcome(event.envelope.id, False, error="no acknowledgement in time"))
-        elif future.exception() is not None:
-            outcomes.append(PublishOutcome(event.envelope.id, False, error=repr(future.exception())))
-        else:
-            outcomes.append(PublishOutcome(event.envelope.id, True, duplicate=bool(future.result().duplicate)))
-    return outcomes
+    return await (await send_events(js, events)).outcomes()
+
+
+@dataclass
+class SentBatch:
+    """Events handed to the connection whose acknowledgements may still be on their way."""
+
+    events: Sequence[OutgoingEvent]
+    futures: list[asyncio.Future[Any]]
+
+    async def outcomes(self) -> list[PublishOutcome]:
+        """Wait for the acks (one wait for the whole batch, not a task per message) and report, in
+        order, which events JetStream acknowledged; whatever has no ack in time failed."""
+        if self.futures:
+            await asyncio.wait(self.futures, timeout=ACK_TIMEOUT_S)
+        outcomes = []
+        for event, future in zip(self.events, self.futures, strict=True):
+            if not future.done():
+                future.cancel()
+                outcomes.append(PublishOutcome(event.event_id, False, error="no acknowledgement in time"))
+            elif future.exception() is not None:
+                outcomes.append(PublishOutcome(event.event_id, False, error=repr(future.exception())))
+            else:
+                outcomes.append(PublishOutcome(event.event_id, True, duplicate=bool(future.result().duplicate)))
+        return outcomes
+
+
+async def send_events(js: JetStreamContext, events: Sequence[OutgoingEvent]) -> SentBatch:
+    """Hand `events` to the connection, each with its id as Nats-Msg-Id, without waiting for acks."""
+    futures = [
+        await js.publish_async(event.subject, event.data, headers={"Nats-Msg-Id": event.event_id}) for event in events
+    ]
+    return SentBatch(events, futures)
 
 
 async def check_nats(url: str) -> tuple[bool, str]:

@@ -14,7 +14,6 @@ payloads equal the ones the core tables give later, so the ids match and nothing
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +29,6 @@ from contracts.events import (
     BuddyEventLoggedV1,
     BuddyFeedbackSubmittedV1,
     BuddyMatchCreatedV1,
-    CloudEvent,
     EventPayload,
     JourneyMilestoneReachedV1,
     KintellRatingCreatedV1,
@@ -40,6 +38,7 @@ from contracts.events import (
     UpskillingCredentialIssuedV1,
     UpskillingProgressUpdatedV1,
     event_id,
+    structured_json,
 )
 from teei import nats_client
 
@@ -402,46 +401,77 @@ class PublishCounts:
 async def publish_pending(
     engine: sa.Engine, js: JetStreamContext, *, batch_size: int = PUBLISH_BATCH, counts: PublishCounts | None = None
 ) -> PublishCounts:
-    """Publish pending rows over an open connection until none are left or one fails. Rows are
-    marked sent in the transaction that locked them, after their ack; `counts` grows batch by batch
-    (so a caller still knows what went out when the connection breaks midway)."""
+    """Publish pending rows over an open connection until none are left or one fails; `counts`
+    grows batch by batch (so a caller still knows what went out when the connection breaks).
+
+    Each batch is locked (FOR UPDATE SKIP LOCKED: two publishers never send the same rows) in its
+    own transaction and marked sent in it only after its acks. Two batches are in flight: the next
+    one is read and sent while the server is still acknowledging the previous one."""
     counts = counts or PublishCounts()
-    while True:
-        with engine.begin() as db:
-            # Locked so two publishers (sensor, CLI, consumer) never send the same rows at once.
-            rows = db.execute(
-                sa.text(
-                    """
-                    SELECT event_id, type, subject, natural_key, payload, correlation_id, created_at
-                      FROM ops.event_outbox
-                     WHERE sent_at IS NULL
-                     ORDER BY created_at, event_id
-                     LIMIT :batch
-                     FOR UPDATE SKIP LOCKED
-                    """
-                ),
-                {"batch": batch_size},
-            ).all()
-            if not rows:
+    in_flight: tuple[sa.Connection, nats_client.SentBatch] | None = None
+    try:
+        while True:
+            db = engine.connect()
+            db.begin()
+            # Plain driver rows: this loop handles every event, and SQLAlchemy's rows cost per field.
+            rows = _driver(db).execute(_PENDING, {"batch": batch_size}).fetchall()
+            batch = await nats_client.send_events(js, [_outgoing(row) for row in rows]) if rows else None
+            if in_flight is not None:
+                finished, in_flight = in_flight, None
+                failed = await _finish(*finished, counts)
+                if failed:
+                    db.close()  # rolls back: its rows stay pending (a resend is dropped by Nats-Msg-Id)
+                    return counts
+            if batch is None:
+                db.close()
                 return counts
-            outcomes = await nats_client.publish_events(js, [_outgoing(row) for row in rows])
-            acked = [o.event_id for o in outcomes if o.acked]
-            errors = [(o.event_id, o.error) for o in outcomes if not o.acked]
-            _mark(db, acked, errors)
-        counts.sent += len(acked)
-        counts.failed += len(errors)
-        if errors:
-            return counts
+            in_flight = (db, batch)
+    finally:
+        if in_flight is not None:
+            in_flight[0].close()
 
 
-def _outgoing(row: sa.Row[Any]) -> nats_client.OutgoingEvent:
-    version = int(row.subject.rsplit(".v", 1)[1])
-    payload_data = row.payload if isinstance(row.payload, dict) else json.loads(row.payload)
-    # Validated against its contract before it leaves.
-    payload = EVENT_TYPES[(row.type, version)].model_validate(payload_data)
-    created_at: datetime = row.created_at
-    envelope = CloudEvent.wrap(payload, natural_key=row.natural_key, time=created_at, correlation_id=row.correlation_id)
-    return nats_client.OutgoingEvent(subject=row.subject, envelope=envelope)
+_PENDING = """
+    SELECT event_id::text, type, subject, natural_key, payload::text, correlation_id, created_at
+      FROM ops.event_outbox
+     WHERE sent_at IS NULL
+     ORDER BY created_at, event_id
+     LIMIT %(batch)s
+     FOR UPDATE SKIP LOCKED
+"""
+
+
+async def _finish(db: sa.Connection, batch: nats_client.SentBatch, counts: PublishCounts) -> bool:
+    """Wait for `batch`'s acks, mark it and commit; True when any event failed."""
+    try:
+        outcomes = await batch.outcomes()
+        acked = [o.event_id for o in outcomes if o.acked]
+        errors = [(o.event_id, o.error) for o in outcomes if not o.acked]
+        _mark(db, acked, errors)
+        db.commit()
+    finally:
+        db.close()
+    counts.sent += len(acked)
+    counts.failed += len(errors)
+    return bool(errors)
+
+
+def _outgoing(row: tuple[Any, ...]) -> nats_client.OutgoingEvent:
+    identifier, event_type, subject, natural_key, payload_json, correlation_id, created_at = row
+    model = EVENT_TYPES[(event_type, int(subject.rsplit(".v", 1)[1]))]
+    # Validated against its contract before it leaves (from the stored JSON text, in one pass); the
+    # id and the CloudEvents subject were fixed when the row was staged (natural key = subject@digest).
+    payload = model.model_validate_json(payload_json)
+    data = structured_json(
+        identifier=identifier,
+        payload_type=model,
+        # (rows staged before natural keys carried the subject: from the payload)
+        subject=natural_key.rsplit("@", 1)[0] if "@" in natural_key else payload.event_subject(),
+        time=created_at,
+        correlation_id=correlation_id,
+        data_json=payload.model_dump_json(),
+    )
+    return nats_client.OutgoingEvent(subject, identifier, data)
 
 
 def _mark(db: sa.Connection, acked: list[str], errors: list[tuple[str, str | None]]) -> None:

@@ -18,6 +18,7 @@ from contracts.events import (
     KintellSessionCompletedV2,
     current_models,
     current_payload,
+    encode_structured,
 )
 from teei.event_docs import example_event, example_payload, rendered_files
 
@@ -124,3 +125,13 @@ def test_the_committed_event_docs_and_schemas_are_what_the_generator_writes() ->
         assert path.exists() and path.read_text(encoding="utf-8") == text, (
             f"{path} is stale: run `python -m teei.event_docs`"
         )
+
+
+@pytest.mark.parametrize("model", list(EVENT_TYPES.values()), ids=lambda m: m.nats_subject())
+def test_the_fast_encoding_is_the_envelope_models_json(model: type) -> None:
+    payload = example_payload(model)
+    at = datetime(2026, 3, 1, 8, 15, 30, 123456, tzinfo=UTC)
+    for correlation in (None, "req-1"):
+        envelope = CloudEvent.wrap(payload, time=at, correlation_id=correlation)
+        identifier, data = encode_structured(payload, time=at, correlation_id=correlation)
+        assert (identifier, data) == (envelope.id, envelope.model_dump_json(exclude_none=True).encode())

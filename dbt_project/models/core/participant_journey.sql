@@ -15,12 +15,19 @@
 -- activity and the language level they started at and speak at now.
 -- Incremental: a build recomputes, from their whole history, the participants whose records moved.
 -- A flag set outside a build (the event consumer, an admin: ops.journey_flag_overrides, written by
--- teei/journey.py) wins over the computed value, so a build never flips it back.
+-- teei/journey.py) wins over the computed value, so a build never flips it back; the participants
+-- whose overrides were set since the last build are recomputed too.
 with participants as (
 
     select user_id from {{ ref('users') }}
     where is_participant
       and {{ loaded_after_watermark(column='last_loaded_at', watermark='inputs_loaded_through') }}
+    {% if is_incremental() %}
+    union
+    -- Flags set since this model's last build (one that ran meanwhile may have written over them).
+    select user_id from {{ source('ops', 'journey_flag_overrides') }}
+    where set_at > {{ timestamp_literal("select max(dbt_updated_at) from " ~ this) }}
+    {% endif %}
 
 ),
 
