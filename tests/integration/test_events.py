@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +29,7 @@ from cloudevents.core.v1.event import CloudEvent as SdkCloudEvent
 from connectors.registry import get_entity
 from contracts.events import (
     EVENT_TYPES,
+    BuddyMatchCreatedV1,
     KintellSessionCompletedV1,
     KintellSessionCompletedV2,
     SafetyFlagRaisedV1,
@@ -512,3 +518,41 @@ async def _wait_for(condition: Any, timeout: float = 30) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.05)
+
+
+def test_teei_consume_runs_until_stopped_and_keeps_journeys_current(
+    copy: tuple[str, sa.Engine], own_nats: EmbeddedNats, tmp_path: Path
+) -> None:
+    url, engine = copy
+    user = _participant_without(engine, "is_buddy_matched")
+    at = datetime(2026, 9, 1, tzinfo=UTC)
+    match = BuddyMatchCreatedV1(match_id="m-cli", participant_user_id=user, buddy_user_id="b" * 64, matched_at=at)
+    environment = {
+        **os.environ,
+        "TEEI_DATABASE_URL": url,
+        "TEEI_NATS_URL": own_nats.url,
+        "TEEI_HOME": str(tmp_path / "home"),
+    }
+    teei = Path(sys.executable).parent / "teei"
+    process = subprocess.Popen(
+        [str(teei), "consume"], cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+
+        async def publish() -> None:
+            async with nats_client.connect(own_nats.url) as connection:
+                js = connection.jetstream()
+                await nats_client.ensure_streams(js)
+                assert (await nats_client.publish(js, match, time=at)).acked
+
+        asyncio.run(publish())
+        deadline = time.monotonic() + 60
+        while not scalar(engine, "SELECT is_buddy_matched FROM core.participant_journey WHERE user_id = :u", u=user):
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "the consumer did not set the flag within 60 s"
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert b"stopped after 1 event(s)" in output
