@@ -8,6 +8,7 @@
             {'columns': ['checkin_id'], 'unique': True},
             {'columns': ['match_id', 'checkin_date']},
             {'columns': ['loaded_at']},
+            {'columns': ['dbt_updated_at']},
         ],
     )
 }}

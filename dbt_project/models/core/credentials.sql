@@ -7,6 +7,7 @@
         indexes=[
             {'columns': ['credential_id'], 'unique': True},
             {'columns': ['loaded_at']},
+            {'columns': ['dbt_updated_at']},
             {'columns': ['user_id']},
         ],
     )

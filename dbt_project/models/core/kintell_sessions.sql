@@ -7,6 +7,7 @@
         indexes=[
             {'columns': ['session_id'], 'unique': True},
             {'columns': ['loaded_at']},
+            {'columns': ['dbt_updated_at']},
             {'columns': ['participant_user_id']},
             {'columns': ['volunteer_user_id']},
         ],

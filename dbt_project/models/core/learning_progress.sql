@@ -8,6 +8,7 @@
             {'columns': ['progress_id'], 'unique': True},
             {'columns': ['user_id']},
             {'columns': ['loaded_at']},
+            {'columns': ['dbt_updated_at']},
         ],
     )
 }}
