@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -13,7 +14,10 @@ from pydantic import BaseModel
 from sqlalchemy.exc import ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.correlation import CORRELATION_HEADER, correlation_id
+
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 class Problem(BaseModel):
@@ -38,15 +42,42 @@ def problem_response(
     problem = Problem(
         title=HTTPStatus(status).phrase, status=status, detail=detail, instance=request.url.path, errors=errors
     )
+    headers = dict(headers or {})
+    # Also set here, not only by the middleware: a 500 is answered outside it.
+    cid = getattr(request.state, "correlation_id", None)
+    if cid:
+        headers[CORRELATION_HEADER] = cid
     return JSONResponse(
         problem.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers
     )
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(status).phrase}
-    for status in (404, 422, 503)
+PROBLEM_EXAMPLE = {
+    "type": "about:blank",
+    "title": "Not Found",
+    "status": 404,
+    "detail": "no profile for user 3f0c…",
+    "instance": "/v1/profiles/3f0c…",
 }
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` documenting these statuses as problem+json (and only as that)."""
+    return {
+        status: {
+            "model": Problem,
+            "content": {
+                PROBLEM_JSON: {"example": PROBLEM_EXAMPLE | {"title": HTTPStatus(status).phrase, "status": status}}
+            },
+            "description": HTTPStatus(status).phrase,
+        }
+        for status in statuses
+    }
+
+
+# What every authenticated /v1 operation may answer besides its own outcomes.
+AUTHENTICATED_PROBLEMS = (401, 404, 422, 429, 503)
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(404, 422, 503)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -74,6 +105,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return await unexpected_problem(request, exc)
 
     async def unexpected_problem(request: Request, exc: Exception) -> JSONResponse:
+        # Answered outside the correlation middleware: log under the request's id all the same.
+        token = correlation_id.set(getattr(request.state, "correlation_id", None))
+        try:
+            log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        finally:
+            correlation_id.reset(token)
         return problem_response(request, 500, "an unexpected error occurred; it has been logged")
 
     app.add_exception_handler(StarletteHTTPException, http_problem)

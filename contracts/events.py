@@ -147,7 +147,7 @@ class KintellRatingCreatedV1(EventPayload):
     rater_user_id: UserId | None = Field(default=None, description="Who rated; null while the session is unknown.")
     rating: float = Field(ge=0, le=1, description="Rating on a 0–1 scale.")
     has_feedback_text: bool
-    created_at: AwareDatetime
+    created_at: AwareDatetime | None = Field(default=None, description="When it was rated, when the export says.")
 
 
 # --- Buddy ------------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ class BuddyFeedbackSubmittedV1(EventPayload):
     author_user_id: UserId | None = None
     rating: float = Field(ge=0, le=1, description="Rating on a 0–1 scale.")
     has_feedback_text: bool
-    submitted_at: AwareDatetime
+    submitted_at: AwareDatetime | None = Field(default=None, description="When it was given, when the export says.")
 
 
 # --- Upskilling ------------------------------------------------------------------------------------

@@ -254,6 +254,41 @@ def quarantine(
     console.print(table if rows else "no quarantined rows")
 
 
+# --- token --------------------------------------------------------------------------------------
+
+
+@app.command("token")
+def token(
+    role: Annotated[str, typer.Option("--role", help="admin, company_user or participant.")],
+    company: Annotated[str | None, typer.Option("--company", help="The company id (company_user).")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="The 64-hex user id (participant).")] = None,
+    ttl: Annotated[int, typer.Option("--ttl", min=60, help="Seconds until it expires.")] = 8 * 3600,
+    sub: Annotated[str | None, typer.Option("--sub", help="The subject (default dev-<role>).")] = None,
+) -> None:
+    """Mint a development JWT for the API (signed with TEEI_JWT_SECRET); prints only the token."""
+    from api.auth import ROLES, TokenError, mint_token
+
+    settings = _settings()
+    if role not in ROLES:
+        raise _fail(f"--role must be one of {', '.join(ROLES)}", 2)
+    if role == "company_user" and not company:
+        raise _fail("a company_user token needs --company", 2)
+    if role == "participant" and not user:
+        raise _fail("a participant token needs --user (the 64-hex user id)", 2)
+    try:
+        minted = mint_token(
+            settings,
+            role=role,  # type: ignore[arg-type]
+            sub=sub,
+            company_id=company if role == "company_user" else None,
+            user_id=user if role == "participant" else None,
+            ttl_seconds=ttl,
+        )
+    except (ValueError, TokenError) as exc:
+        raise _fail(str(exc)) from exc
+    print(minted)
+
+
 # --- up -----------------------------------------------------------------------------------------
 
 
@@ -315,6 +350,7 @@ def _serve(settings: Settings, *, dbt_docs: bool) -> list[subprocess.Popen[bytes
             str(settings.dagster_port),
         ],
         "dagster-daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
+        "consumer": [str(bin_dir / "teei"), "consume"],
         "api": [
             str(bin_dir / "uvicorn"),
             "api.app:create_app",
@@ -373,6 +409,34 @@ def _print_totals(settings: Settings) -> None:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+@app.command("consume")
+def consume() -> None:
+    """The event consumer that keeps profiles current: journey events set flags at once (until Ctrl-C)."""
+    import asyncio
+    import logging
+
+    from teei.consumer import SUBJECTS, consume
+    from teei.db import create_db_engine
+
+    settings = _settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = create_db_engine(settings.postgres_url, application_name="teei-consumer")
+    console.print(f"consuming {', '.join(SUBJECTS)} from {settings.nats_server_url}; Ctrl-C to stop")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        stats = await consume(engine, settings.nats_server_url, stop=stop)
+        console.print(f"stopped after {stats.handled} event(s)")
+
+    try:
+        asyncio.run(main())
+    finally:
+        engine.dispose()
 
 
 @app.command("up")

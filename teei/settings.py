@@ -68,6 +68,16 @@ class Settings(BaseSettings):
 
     dagster_home: Path | None = Field(default=None, validation_alias=AliasChoices("DAGSTER_HOME", "TEEI_DAGSTER_HOME"))
 
+    # The HTTP API: who may call it, how often, and how much it accepts.
+    jwt_audience: str = "teei-api"
+    jwt_issuer: str = "teei"
+    # A `limits` rate per caller (token subject, else client address), e.g. "600/minute" or "10/second".
+    api_rate_limit: str = "600/minute"
+    # Where the counters live: "memory://" (one process) or e.g. "redis://host:6379" shared by every worker.
+    api_rate_limit_storage: str = "memory://"
+    upload_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    webhook_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -89,6 +99,17 @@ class Settings(BaseSettings):
     def _role_or_none(cls, value: str | None) -> str | None:
         return (value or "").strip() or None
 
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"TEEI_API_RATE_LIMIT={value!r} is not a rate such as '600/minute'") from exc
+        return value
+
     @field_validator("nats_url")
     @classmethod
     def _nats_url(cls, value: str | None) -> str | None:
@@ -108,6 +129,9 @@ class Settings(BaseSettings):
         jwt_secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
         if not self.jwt_public_key and jwt_secret in DEVELOPMENT_SECRETS:
             problems.append("TEEI_JWT_SECRET (or TEEI_JWT_PUBLIC_KEY) is missing or a development default")
+        elif not self.jwt_public_key and len(jwt_secret.encode()) < 32:
+            # RFC 7518 §3.2: an HS256 key must be at least as long as the hash (32 bytes).
+            problems.append("TEEI_JWT_SECRET is shorter than 32 bytes (RFC 7518 §3.2 for HS256)")
         if not self.database_url:
             problems.append("TEEI_DATABASE_URL must be set in production (no embedded PostgreSQL)")
         if not self.nats_url:

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.auth import mint_token
 from teei.services import free_port
 
 pytestmark = pytest.mark.integration
@@ -47,14 +48,22 @@ def test_readiness_names_what_is_down(teei_env: Any) -> None:
     assert checks["dagster_storage"]["healthy"] is False
 
 
-def test_profiles_before_the_first_pipeline_run_answer_503_saying_so(client: TestClient) -> None:
-    body = assert_problem(client.get(f"/v1/profiles/{UNKNOWN_USER}"), 503)
+def admin(teei_env: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(teei_env.settings, role='admin')}"}
+
+
+def test_profiles_before_the_first_pipeline_run_answer_503_saying_so(client: TestClient, teei_env: Any) -> None:
+    body = assert_problem(client.get(f"/v1/profiles/{UNKNOWN_USER}", headers=admin(teei_env)), 503)
     assert "run the pipeline" in body["detail"]
 
 
-def test_a_malformed_user_id_is_a_422_problem_naming_the_parameter(client: TestClient) -> None:
-    body = assert_problem(client.get("/v1/profiles/anna@example.org"), 422)
+def test_a_malformed_user_id_is_a_422_problem_naming_the_parameter(client: TestClient, teei_env: Any) -> None:
+    body = assert_problem(client.get("/v1/profiles/anna@example.org", headers=admin(teei_env)), 422)
     assert body["errors"][0]["location"] == "path.user_id"
+
+
+def test_profiles_need_a_token(client: TestClient) -> None:
+    assert_problem(client.get(f"/v1/profiles/{UNKNOWN_USER}"), 401)
 
 
 def test_an_unknown_route_is_a_404_problem(client: TestClient) -> None:
@@ -63,4 +72,15 @@ def test_an_unknown_route_is_a_404_problem(client: TestClient) -> None:
 
 def test_openapi_documents_the_endpoints(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/health", "/health/ready", "/v1/profiles/{user_id}"} <= set(paths)
+    assert {
+        "/health",
+        "/health/ready",
+        "/v1/profiles",
+        "/v1/profiles/{user_id}",
+        "/v1/profiles/{user_id}/flags",
+        "/v1/profiles/mappings",
+        "/v1/companies/{company_id}/metrics",
+        "/v1/webhooks/kintell/sessions",
+        "/v1/webhooks/kintell/ratings",
+        "/v1/imports/{source}/{entity}",
+    } <= set(paths)

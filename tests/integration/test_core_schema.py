@@ -469,3 +469,20 @@ def test_a_later_export_updating_a_session_flows_into_core_and_metrics(
     scratch = sa.create_engine(scratch_url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.NullPool)
     assert snapshot(scratch) == incremental
     scratch.dispose()
+
+
+def test_every_core_record_of_a_messy_set_becomes_a_valid_event(built: Built, make_database: Any) -> None:
+    """The event contracts accept whatever the core tables hold (optional fields of messy exports)."""
+    from teei.outbox import stage_events
+
+    built.engine.dispose()
+    url = make_database(template=sa.make_url(built.url).database)
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.NullPool)
+    try:
+        staged = stage_events(engine)
+        assert staged["kintell.rating.created"] == count(engine, "core.kintell_ratings")
+        assert staged["buddy.feedback.submitted"] == count(engine, "core.buddy_feedback")
+        assert staged["orchestration.journey.milestone.reached"] == count(engine, "core.journey_milestones")
+        assert all(n > 0 for n in staged.values()), staged
+    finally:
+        engine.dispose()

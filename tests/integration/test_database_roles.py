@@ -13,6 +13,7 @@ from alembic import command
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.auth import mint_token
 from teei.db import create_db_engine, with_database
 from teei.db_roles import API_READER_ROLE, PII_READER_ROLE
 from teei.migrate import alembic_config, current_revision, migrate
@@ -108,34 +109,46 @@ def test_only_the_pii_reader_reads_identities(engine_as: EngineAs) -> None:
 
 def test_the_api_serves_health_and_profiles_under_its_role(teei_env: Any, engine: sa.Engine) -> None:
     with engine.begin() as db:
-        # A core table as dbt builds it (the columns the profile reads), and Dagster's run storage.
+        # Core tables as dbt builds them (the columns the profile list reads), and Dagster's run storage.
         db.execute(
             sa.text(
                 f"""
-                CREATE TABLE core.kintell_sessions AS
-                SELECT 's-1'::text AS session_id, 'language'::text AS session_type, 'completed'::text AS status,
-                       '{USER_ID}'::text AS participant_user_id, '{"b" * 64}'::text AS volunteer_user_id,
-                       1.5::numeric AS volunteer_hours, now() AS scheduled_at, now() AS started_at,
-                       now() AS completed_at
+                CREATE TABLE core.users AS
+                SELECT '{USER_ID}'::text AS user_id, true AS is_participant, false AS is_volunteer,
+                       NULL::text AS company_id
+                """
+            )
+        )
+        db.execute(
+            sa.text(
+                f"""
+                CREATE TABLE core.participant_journey AS
+                SELECT '{USER_ID}'::text AS user_id, false AS is_buddy_matched,
+                       true AS has_completed_language_session, false AS has_completed_mentorship_session,
+                       false AS has_completed_course, false AS has_credential
                 """
             )
         )
         db.execute(sa.text("CREATE TABLE public.runs (id bigint)"))
     assert teei_env.settings.api_db_role == API_READER_ROLE
+    admin = {"Authorization": f"Bearer {mint_token(teei_env.settings, role='admin')}"}
 
     with TestClient(create_app(teei_env.settings)) as client:
-        with client.app.state.engine.connect() as db:  # type: ignore[attr-defined]
-            assert db.execute(sa.text("SELECT current_user")).scalar_one() == API_READER_ROLE
+        state: Any = client.app.state  # type: ignore[attr-defined]
+        for read_engine, role in ((state.engine, API_READER_ROLE), (state.pii_engine, PII_READER_ROLE)):
+            with read_engine.connect() as db:
+                assert db.execute(sa.text("SELECT current_user")).scalar_one() == role
         health = client.get("/health")
         ready = client.get("/health/ready")
-        profile = client.get(f"/v1/profiles/{USER_ID}")
+        profiles = client.get("/v1/profiles", headers=admin)
 
     assert health.json() == {"status": "ok"}
     checks = ready.json()["checks"]
     assert checks["postgres"]["healthy"] is True
     assert checks["dagster_storage"]["healthy"] is True, checks
-    assert profile.status_code == 200, profile.text
-    assert profile.json()["kintell"]["sessions_completed"] == 1
+    assert profiles.status_code == 200, profiles.text
+    [person] = profiles.json()["items"]
+    assert person["user_id"] == USER_ID and person["journey_flags"]["has_completed_language_session"] is True
 
 
 @pytest.fixture
@@ -166,7 +179,7 @@ def test_a_second_database_of_the_cluster_migrates_with_the_roles_already_there(
     # The session's template database created the roles; this cluster already has them.
     migrate(fresh_database)
     migrate(fresh_database)  # and again: nothing changes
-    assert current_revision(fresh_database) == "0005"
+    assert current_revision(fresh_database) == "0006"
     _check_roles_work(fresh_database)
 
 

@@ -59,7 +59,8 @@ def test_production_with_placeholder_secrets_refuses_naming_each(monkeypatch: py
     assert "TEEI_WEBHOOK_SECRET" not in message
 
 
-def test_production_with_real_secrets_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+def production_environment(monkeypatch: pytest.MonkeyPatch, **overrides: str) -> None:
+    """A production environment with real-looking secrets, `overrides` applied."""
     for name, value in {
         "TEEI_ENV": "production",
         "TEEI_DATABASE_URL": "postgresql://u:p@db:5432/teei",
@@ -67,8 +68,13 @@ def test_production_with_real_secrets_starts(monkeypatch: pytest.MonkeyPatch) ->
         "TEEI_PSEUDONYM_KEY": "k" * 32,
         "TEEI_WEBHOOK_SECRET": "w" * 32,
         "TEEI_JWT_SECRET": "j" * 32,
+        **overrides,
     }.items():
         monkeypatch.setenv(name, value)
+
+
+def test_production_with_real_secrets_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    production_environment(monkeypatch)
     assert load_settings().env == "production"
 
 
@@ -79,4 +85,10 @@ def test_production_with_real_secrets_starts(monkeypatch: pytest.MonkeyPatch) ->
 def test_a_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
+def test_production_refuses_a_short_jwt_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    production_environment(monkeypatch, TEEI_JWT_SECRET="too-short-secret")
+    with pytest.raises(SettingsError, match="TEEI_JWT_SECRET is shorter than 32 bytes"):
         load_settings()
