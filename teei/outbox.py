@@ -44,7 +44,7 @@ from teei import nats_client
 
 log = logging.getLogger(__name__)
 
-PUBLISH_BATCH = 5000
+PUBLISH_BATCH = 10_000
 DERIVE_BATCH = 10_000
 
 
@@ -408,6 +408,7 @@ async def publish_pending(
     own transaction and marked sent in it only after its acks. Two batches are in flight: the next
     one is read and sent while the server is still acknowledging the previous one."""
     counts = counts or PublishCounts()
+    _refresh_statistics_for_a_backlog(engine, batch_size)
     in_flight: tuple[sa.Connection, nats_client.SentBatch] | None = None
     try:
         while True:
@@ -432,13 +433,26 @@ async def publish_pending(
 
 
 _PENDING = """
-    SELECT event_id::text, type, subject, natural_key, payload::text, correlation_id, created_at
+    SELECT event_id::text AS id, type, subject, natural_key, payload::text, correlation_id, created_at
       FROM ops.event_outbox
      WHERE sent_at IS NULL
      ORDER BY created_at, event_id
      LIMIT %(batch)s
      FOR UPDATE SKIP LOCKED
 """
+
+
+def _refresh_statistics_for_a_backlog(engine: sa.Engine, batch_size: int) -> None:
+    """Before a backlog of more than a batch (a first derivation, NATS back after an outage), update
+    the outbox's statistics: planned on stale ones (a table autovacuum has not analysed since it
+    grew), each batch sorted every pending row instead of reading its own through the index."""
+    with engine.begin() as db:
+        backlog: int = db.execute(
+            sa.text("SELECT count(*) FROM (SELECT 1 FROM ops.event_outbox WHERE sent_at IS NULL LIMIT :n) p"),
+            {"n": batch_size + 1},
+        ).scalar_one()
+        if backlog > batch_size:
+            db.execute(sa.text("ANALYZE ops.event_outbox"))
 
 
 async def _finish(db: sa.Connection, batch: nats_client.SentBatch, counts: PublishCounts) -> bool:

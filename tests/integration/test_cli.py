@@ -55,7 +55,7 @@ def test_db_reset_drops_the_data_and_leaves_a_migrated_database(teei_env: Any) -
     with teei_env.engine.connect() as db:
         assert db.execute(sa.text("SELECT count(*) FROM raw.kintell_sessions")).scalar_one() == 0
         assert db.execute(sa.text("SELECT count(*) FROM ops.loads")).scalar_one() == 0
-        assert db.execute(sa.text("SELECT version_num FROM ops.alembic_version")).scalar_one() == "0006"
+        assert db.execute(sa.text("SELECT version_num FROM ops.alembic_version")).scalar_one() == "0007"
 
 
 def test_generated_exports_of_every_kind_run_through_the_pipeline_with_the_manifest_counts(

@@ -179,7 +179,7 @@ def test_a_second_database_of_the_cluster_migrates_with_the_roles_already_there(
     # The session's template database created the roles; this cluster already has them.
     migrate(fresh_database)
     migrate(fresh_database)  # and again: nothing changes
-    assert current_revision(fresh_database) == "0006"
+    assert current_revision(fresh_database) == "0007"
     _check_roles_work(fresh_database)
 
 
