@@ -20,10 +20,6 @@ correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=No
 """The correlation id of the request being served (None outside a request)."""
 
 
-def current_correlation_id() -> str | None:
-    return correlation_id.get()
-
-
 def accepted_correlation_id(value: str | None) -> str:
     """The caller's id when it is a sensible one, else a new one (a UUID)."""
     if value and _ACCEPTED.match(value):

@@ -51,10 +51,6 @@ class OutgoingEvent:
     event_id: str
     data: bytes
 
-    @classmethod
-    def of(cls, envelope: CloudEvent, subject: str) -> OutgoingEvent:
-        return cls(subject, envelope.id, envelope.model_dump_json(exclude_none=True).encode())
-
 
 @dataclass(frozen=True)
 class PublishOutcome:
