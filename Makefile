@@ -13,7 +13,7 @@ MANIFEST := dbt_project/target/manifest.json
 help:
 	@echo "make up     start PostgreSQL + NATS, load the sample data, serve Dagster UI (:3000), API (:8000), dbt docs (:8080)"
 	@echo "make test   the whole test suite against real PostgreSQL and NATS (throw-away instances)"
-	@echo "make lint   ruff + mypy;  make bench  performance ratios;  make validate  dagster definitions"
+	@echo "make lint   ruff, mypy, the import-layer contract;  make bench  performance ratios;  make validate  dagster definitions"
 	@echo "make docs   dbt docs (dbt_project/target/static_index.html) and docs/schema.md (ER diagram from the manifest)"
 
 # uv comes from PyPI when missing; the environment is exactly uv.lock.
@@ -39,6 +39,7 @@ lint: install
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy .
+	$(VENV)/lint-imports
 
 validate: install
 	$(VENV)/dagster definitions validate -w workspace.yaml
@@ -51,7 +52,7 @@ bench: install
 # --static writes one self-contained HTML file; docs/schema.md is generated from the same manifest.
 docs: install
 	cd dbt_project && ../$(VENV)/dbt docs generate --quiet --no-compile --empty-catalog --static --profiles-dir . --target-path target
-	$(VENV)/python -m teei.schema_docs
+	$(VENV)/python -m teei.devtools.docs.schema
 	@echo "dbt docs: dbt_project/target/static_index.html (open it in a browser)"
 
 clean:

@@ -12,9 +12,9 @@ from api.correlation import CorrelationIdMiddleware, add_correlation_to_log_form
 from api.problems import install_problem_handlers
 from api.ratelimit import RateLimiter
 from api.routers import companies, health, imports, profiles, webhooks
-from teei.db import create_db_engine
-from teei.db_roles import PII_READER_ROLE
-from teei.settings import Settings, get_settings
+from teei.platform.database import create_db_engine
+from teei.platform.roles import PII_READER_ROLE
+from teei.platform.settings import Settings, get_settings
 
 DESCRIPTION = """
 Participant profiles, company metrics, Kintell webhooks, CSV uploads and health of the TEEI platform.

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from teei.settings import Settings
+from teei.platform.settings import Settings
 
 Role = Literal["admin", "company_user", "participant"]
 ROLES: tuple[Role, ...] = ("admin", "company_user", "participant")

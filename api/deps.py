@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from api.correlation import accepted_correlation_id
-from teei.settings import Settings
+from teei.platform.settings import Settings
 
 
 async def get_app_settings(request: Request) -> Settings:

@@ -10,7 +10,7 @@ import time
 from fastapi import HTTPException, Request
 from limits import RateLimitItem, parse_many, storage, strategies
 
-from teei.settings import Settings
+from teei.platform.settings import Settings
 
 
 class RateLimiter:

@@ -35,12 +35,12 @@ import psycopg
 
 from connectors.registry import get_entity
 from orchestration.defs.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_environment
-from teei.db import create_db_engine, with_database
-from teei.generate import generate_exports
-from teei.loader import load_csv_file
-from teei.migrate import migrate
-from teei.samples import write_kintell_sessions
-from teei.services import EmbeddedNats, EmbeddedPostgres, free_port
+from teei.devtools.generate import generate_exports
+from teei.devtools.samples import write_kintell_sessions
+from teei.devtools.services import EmbeddedNats, EmbeddedPostgres, free_port
+from teei.ingest.loader import load_csv_file
+from teei.platform.database import create_db_engine, with_database
+from teei.platform.migrate import migrate
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 PANDAS_ROWS = int(os.environ.get("BENCH_PANDAS_ROWS", "100000"))
@@ -92,8 +92,8 @@ def loader_in_subprocess(url: str, path: Path) -> tuple[float, int]:
     """(seconds, peak RSS in MiB) of one load in a fresh process, so memory is the loader's alone."""
     code = (
         "import sys, time, resource; from pathlib import Path; from zoneinfo import ZoneInfo;"
-        "from connectors.registry import get_entity; from teei.db import create_db_engine;"
-        "from teei.loader import load_csv_file;"
+        "from connectors.registry import get_entity; from teei.platform.database import create_db_engine;"
+        "from teei.ingest.loader import load_csv_file;"
         "engine = create_db_engine(sys.argv[1]); started = time.perf_counter();"
         "r = load_csv_file(engine, Path(sys.argv[2]), get_entity('kintell', 'sessions'),"
         " timezone=ZoneInfo('Europe/Oslo'), pseudonym_key='bench');"
@@ -145,8 +145,8 @@ def bench_outbox(server: EmbeddedPostgres, work: Path) -> dict[str, float]:
     import sqlalchemy as sa
 
     from contracts.events import KintellSessionCompletedV2
-    from teei import nats_client
-    from teei.outbox import publish_outbox, stage_payloads
+    from teei.events import nats_client
+    from teei.events.outbox import publish_outbox, stage_payloads
 
     nats = EmbeddedNats(work / "nats-home", free_port(), free_port())
     nats.start()
@@ -357,7 +357,7 @@ def bench_profiles_api(server: EmbeddedPostgres, work: Path) -> dict[str, float]
     import httpx
 
     from api.auth import mint_token
-    from teei.settings import Settings
+    from teei.platform.settings import Settings
 
     exports = work / "api-exports"
     manifest = generate_exports(exports, scale=API_PEOPLE, seed=7)

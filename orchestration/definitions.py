@@ -7,7 +7,7 @@ from orchestration.defs.events import event_outbox, publish_event_outbox
 from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.landing import build_landing_sensors
 from orchestration.resources import PlatformResource
-from teei.settings import get_settings
+from teei.platform.settings import get_settings
 
 pipeline_job = dg.define_asset_job(
     "teei_pipeline",

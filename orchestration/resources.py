@@ -3,8 +3,8 @@
 import dagster as dg
 import sqlalchemy as sa
 
-from teei.db import get_engine
-from teei.settings import Settings, get_settings
+from teei.platform.database import get_engine
+from teei.platform.settings import Settings, get_settings
 
 
 class PlatformResource(dg.ConfigurableResource):

@@ -16,10 +16,10 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from teei.db import create_db_engine, with_database
-from teei.migrate import migrate
-from teei.services import EmbeddedNats, EmbeddedPostgres, free_port
-from teei.settings import Settings, get_settings
+from teei.devtools.services import EmbeddedNats, EmbeddedPostgres, free_port
+from teei.platform.database import create_db_engine, with_database
+from teei.platform.migrate import migrate
+from teei.platform.settings import Settings, get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEMPLATE_DATABASE = "teei_template"
@@ -93,7 +93,7 @@ def load_exports() -> Callable[..., dict[str, Any]]:
     from zoneinfo import ZoneInfo
 
     from connectors.registry import get_entity
-    from teei.loader import load_csv_file
+    from teei.ingest.loader import load_csv_file
 
     def load(engine: sa.Engine, folder: Path, manifest: Any, *, pseudonym_key: str = "test-key") -> dict[str, Any]:
         results = {}
@@ -169,7 +169,7 @@ def jetstream_clean(nats_server: EmbeddedNats) -> Iterator[str]:
     """The session's NATS with no streams left by an earlier test."""
     import asyncio
 
-    from teei import nats_client
+    from teei.events import nats_client
 
     async def delete_streams() -> None:
         async with nats_client.connect(nats_server.url) as connection:

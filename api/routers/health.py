@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import EngineDep, SettingsDep
-from teei.nats_client import check_nats
+from teei.events.nats_client import check_nats
 
 router = APIRouter(tags=["health"])
 

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import AdminDep, Caller, CallerDep
 from api.deps import ConnectionDep, CorrelationIdDep, EngineDep, PiiEngineDep, WriterEngineDep
 from api.problems import AUTHENTICATED_PROBLEMS, problem_responses
-from teei.journey import JOURNEY_FLAGS, UnknownParticipant, set_journey_flags
+from teei.events.journey import JOURNEY_FLAGS, UnknownParticipant, set_journey_flags
 
 router = APIRouter(prefix="/v1/profiles", tags=["profiles"])
 

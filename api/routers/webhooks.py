@@ -11,7 +11,7 @@ delivery id seen before answers 202 again with the original load id (`replayed: 
 nothing — senders retry until they see a 2xx, so a retry must look like success.
 
 The body is JSON, a list of records or `{"records": [...]}`, with the field names the CSV export uses.
-It is loaded by `teei.loader.load_rows` exactly as a file with those columns would be (the same
+It is loaded by `teei.ingest.loader.load_rows` exactly as a file with those columns would be (the same
 mapping, checks, quarantine and upsert), then the load's events go to the outbox with the request's
 correlation id.
 """
@@ -32,9 +32,9 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import CorrelationIdDep, SettingsDep, WriterEngineDep
 from api.problems import problem_responses
 from connectors.registry import get_entity
-from teei.loader import load_rows
-from teei.outbox import stage_load_events
-from teei.settings import Settings
+from teei.events.outbox import stage_load_events
+from teei.ingest.loader import load_rows
+from teei.platform.settings import Settings
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 log = logging.getLogger(__name__)

@@ -11,8 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from sqlalchemy.engine import make_url
 
 from orchestration.resources import PlatformResource
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+from teei.platform.packaged_files import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # Parses only under `dagster dev`; everywhere else the manifest is built ahead (`make manifest`).

@@ -5,7 +5,7 @@ import dagster as dg
 
 from contracts.events import current_models
 from orchestration.resources import PlatformResource
-from teei.outbox import CORE_EVENT_TABLES, publish_outbox, stage_events
+from teei.events.outbox import CORE_EVENT_TABLES, publish_outbox, stage_events
 
 CORE_EVENT_SOURCES = [dg.AssetKey(["core", table]) for table in CORE_EVENT_TABLES]
 

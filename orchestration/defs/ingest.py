@@ -6,7 +6,7 @@ import dagster as dg
 
 from connectors.registry import ENTITIES, EntitySpec, entity_for_file
 from orchestration.resources import PlatformResource
-from teei.loader import LoadResult, load_csv_file
+from teei.ingest.loader import LoadResult, load_csv_file
 
 
 def waiting_files(landing_dir: Path, spec: EntitySpec) -> list[Path]:

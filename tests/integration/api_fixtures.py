@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from api.auth import Role, mint_token
-from teei.generate import generate_exports
-from teei.settings import Settings
+from teei.devtools.generate import generate_exports
+from teei.platform.settings import Settings
 
 KEY = "test-key"
 JWT_SECRET = "test-jwt-secret-of-the-api-tests-32-bytes-or-more"

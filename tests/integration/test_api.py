@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import mint_token
-from teei.services import free_port
+from teei.devtools.services import free_port
 
 pytestmark = pytest.mark.integration
 

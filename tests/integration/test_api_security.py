@@ -28,9 +28,9 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from connectors.registry import entity_for_file
-from teei.cli import app as teei_cli
-from teei.db import create_db_engine
-from teei.settings import Settings, get_settings
+from teei.cli.main import app as teei_cli
+from teei.platform.database import create_db_engine
+from teei.platform.settings import Settings, get_settings
 
 pytestmark = pytest.mark.integration
 

@@ -30,8 +30,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from api.app import create_app
 from api.routers.companies import CompanyMetrics
 from api.routers.profiles import Profile, ProfilePage
-from teei.db import create_db_engine
-from teei.settings import Settings
+from teei.platform.database import create_db_engine
+from teei.platform.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from connectors.registry import get_entity
-from teei.cli import app as teei_cli
-from teei.loader import load_csv_file
+from teei.cli.main import app as teei_cli
+from teei.ingest.loader import load_csv_file
 
 pytestmark = pytest.mark.integration
 

@@ -19,9 +19,9 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.registry import get_entity
-from teei.generate import Manifest, generate_exports, population_for
-from teei.identity import user_id_for_email
-from teei.loader import load_csv_file
+from teei.devtools.generate import Manifest, generate_exports, population_for
+from teei.ingest.identity import user_id_for_email
+from teei.ingest.loader import load_csv_file
 
 pytestmark = pytest.mark.integration
 
@@ -473,7 +473,7 @@ def test_a_later_export_updating_a_session_flows_into_core_and_metrics(
 
 def test_every_core_record_of_a_messy_set_becomes_a_valid_event(built: Built, make_database: Any) -> None:
     """The event contracts accept whatever the core tables hold (optional fields of messy exports)."""
-    from teei.outbox import stage_events
+    from teei.events.outbox import stage_events
 
     built.engine.dispose()
     url = make_database(template=sa.make_url(built.url).database)

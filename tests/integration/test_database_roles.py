@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import mint_token
-from teei.db import create_db_engine, with_database
-from teei.db_roles import API_READER_ROLE, PII_READER_ROLE
-from teei.migrate import alembic_config, current_revision, migrate
-from teei.services import EmbeddedPostgres
+from teei.devtools.services import EmbeddedPostgres
+from teei.platform.database import create_db_engine, with_database
+from teei.platform.migrate import alembic_config, current_revision, migrate
+from teei.platform.roles import API_READER_ROLE, PII_READER_ROLE
 
 pytestmark = pytest.mark.integration
 

@@ -38,13 +38,13 @@ from contracts.events import (
     UpskillingCredentialIssuedV1,
     current_models,
 )
-from teei import nats_client
-from teei.consumer import ConsumerStats, consume
-from teei.db import create_db_engine
-from teei.generate import generate_exports
-from teei.loader import load_csv_file, load_rows
-from teei.outbox import DERIVATIONS, publish_outbox, stage_events, stage_load_events
-from teei.services import EmbeddedNats, free_port
+from teei.devtools.generate import generate_exports
+from teei.devtools.services import EmbeddedNats, free_port
+from teei.events import nats_client
+from teei.events.consumer import ConsumerStats, consume
+from teei.events.outbox import DERIVATIONS, publish_outbox, stage_events, stage_load_events
+from teei.ingest.loader import load_csv_file, load_rows
+from teei.platform.database import create_db_engine
 
 pytestmark = pytest.mark.integration
 
@@ -279,7 +279,7 @@ def test_the_outbox_rides_out_nats_stopping_mid_batch_and_sends_each_event_once(
 
     async def publish_then_stop() -> Any:
         """Publish in small batches; the server stops once the first batch is acknowledged."""
-        from teei.outbox import publish_outbox_async
+        from teei.events.outbox import publish_outbox_async
 
         async def stop_after_first_batch() -> None:
             while scalar(engine, "SELECT count(*) FROM ops.event_outbox WHERE sent_at IS NOT NULL") == 0:

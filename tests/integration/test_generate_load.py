@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from teei.generate import BUNDLED_SAMPLE_DIR, MANIFEST_NAME, Manifest, generate_exports
+from teei.devtools.generate import BUNDLED_SAMPLE_DIR, MANIFEST_NAME, Manifest, generate_exports
 
 pytestmark = pytest.mark.integration
 

@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.auth import mint_token
-from teei import nats_client
-from teei.cli import app as teei_cli
-from teei.identity import user_id_for_email
-from teei.outbox import publish_outbox
-from teei.services import EmbeddedNats, free_port
+from teei.cli.main import app as teei_cli
+from teei.devtools.services import EmbeddedNats, free_port
+from teei.events import nats_client
+from teei.events.outbox import publish_outbox
+from teei.ingest.identity import user_id_for_email
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "kintell" / "sessions_small.csv"
 PSEUDONYM_KEY = b"test-pseudonym-key"
@@ -158,7 +158,7 @@ def test_events_wait_in_the_outbox_while_nats_is_down_and_go_out_once(
     nats = EmbeddedNats(tmp_path / "own-nats", free_port(), free_port())
     nats.start()
     monkeypatch.setenv("TEEI_NATS_URL", nats.url)
-    from teei.settings import get_settings
+    from teei.platform.settings import get_settings
 
     get_settings.cache_clear()
     drop_fixture(teei_env.landing)

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from orchestration.resources import PlatformResource
-from teei.settings import get_settings
+from teei.platform.settings import get_settings
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "kintell" / "sessions_small.csv"
 BUDDY_MATCHES_CSV = (

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from connectors.registry import get_entity
 
-from teei.loader import load_csv_file
+from connectors.registry import get_entity
+from teei.ingest.loader import load_csv_file
 
 pytestmark = pytest.mark.integration
 

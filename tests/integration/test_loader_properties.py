@@ -1,6 +1,6 @@
 """Property tests (hypothesis) holding the loader's SQL to the records' Python rules on a real PostgreSQL.
 
-The SQL is the very statement the loader runs (`teei.record_checks.checked_select`), evaluated over
+The SQL is the very statement the loader runs (`teei.ingest.record_checks.checked_select`), evaluated over
 a staged batch of random values per round trip; the reference is the pydantic record validated with
 the same values (blank cells left out, enum spellings normalised by the mapping, the file's score
 scales), as `contracts` defines them. Last, random Kintell exports go through `load_csv_file` whole.
@@ -33,9 +33,16 @@ from connectors.csv_reader import ColumnPlan, plan_columns
 from connectors.registry import EntitySpec, get_entity
 from contracts.fields import NUMBER_PATTERN, TIMESTAMP_PATTERN, Kind, parse_timestamp
 from contracts.kintell import KintellSessionRecord
-from teei.identity import hmac_pads, user_id_for_email
-from teei.loader import load_csv_file
-from teei.record_checks import WHITESPACE, checked_select, field_inputs, field_rules, scale_query, session_settings
+from teei.ingest.identity import hmac_pads, user_id_for_email
+from teei.ingest.loader import load_csv_file
+from teei.ingest.record_checks import (
+    WHITESPACE,
+    checked_select,
+    field_inputs,
+    field_rules,
+    scale_query,
+    session_settings,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -21,8 +21,8 @@ import sqlalchemy as sa
 
 from connectors.registry import ENTITIES, EntitySpec, get_entity
 from contracts.fields import parse_timestamp
-from teei.identity import user_id_for_email
-from teei.loader import LoadResult, load_csv_file, load_rows
+from teei.ingest.identity import user_id_for_email
+from teei.ingest.loader import LoadResult, load_csv_file, load_rows
 
 pytestmark = pytest.mark.integration
 

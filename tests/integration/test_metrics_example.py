@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.registry import ENTITIES, entity_for_file
-from teei.identity import user_id_for_email
-from teei.loader import load_csv_file
+from teei.ingest.identity import user_id_for_email
+from teei.ingest.loader import load_csv_file
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from teei.cli import app as teei_cli
-from teei.services import EmbeddedNats, EmbeddedPostgres, ServiceError, Services, free_port
-from teei.settings import load_settings
+from teei.cli.main import app as teei_cli
+from teei.devtools.services import EmbeddedNats, EmbeddedPostgres, ServiceError, Services, free_port
+from teei.platform.settings import load_settings
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ from contracts.events import (
     current_payload,
     encode_structured,
 )
-from teei.event_docs import example_event, example_payload, rendered_files
+from teei.devtools.docs.events import example_event, example_payload, rendered_files
 
 CATALOG = {
     "kintell.session.completed",
@@ -124,7 +124,7 @@ def test_a_payload_with_an_email_or_an_unknown_field_is_refused() -> None:
 def test_the_committed_event_docs_and_schemas_are_what_the_generator_writes() -> None:
     for path, text in rendered_files().items():
         assert path.exists() and path.read_text(encoding="utf-8") == text, (
-            f"{path} is stale: run `python -m teei.event_docs`"
+            f"{path} is stale: run `python -m teei.devtools.docs.events`"
         )
 
 

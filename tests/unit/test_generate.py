@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from connectors.csv_reader import detect_encoding, sniff_delimiter
 from connectors.registry import ENTITIES, EntitySpec, entity_for_file, get_entity
-from teei.generate import (
+from teei.devtools.generate import (
     BUNDLED_SAMPLE_DIR,
     CLEAN_STYLES,
     COMPANIES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from teei.identity import hmac_pads, user_id_for_email
+from teei.ingest.identity import hmac_pads, user_id_for_email
 
 
 def test_the_same_person_in_any_spelling_has_one_user_id() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from teei.schema_docs import DOCS_PATH, MANIFEST_PATH, load_manifest, mermaid_type, render_schema_docs
+from teei.devtools.docs.schema import DOCS_PATH, MANIFEST_PATH, load_manifest, mermaid_type, render_schema_docs
 
 
 def _model(name: str, schema: str, columns: dict[str, str | None], description: str = "") -> dict[str, Any]:
@@ -184,4 +184,6 @@ def test_mermaid_types_have_no_spaces_or_parentheses(data_type: str | None, expe
 def test_the_committed_schema_doc_is_what_the_generator_writes() -> None:
     assert MANIFEST_PATH.exists(), "run `make install` (dbt parse writes the manifest)"
     expected = render_schema_docs(load_manifest())
-    assert DOCS_PATH.read_text(encoding="utf-8") == expected, "run `make docs` (or `python -m teei.schema_docs`)"
+    assert DOCS_PATH.read_text(encoding="utf-8") == expected, (
+        "run `make docs` (or `python -m teei.devtools.docs.schema`)"
+    )

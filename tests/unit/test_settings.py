@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from teei.db_roles import API_READER_ROLE
-from teei.settings import SettingsError, load_settings
+from teei.platform.roles import API_READER_ROLE
+from teei.platform.settings import SettingsError, load_settings
 
 
 @pytest.fixture(autouse=True)

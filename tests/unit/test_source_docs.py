@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from connectors.registry import ENTITIES
-from teei.source_docs import DOCS_PATH, render
+from teei.devtools.docs.sources import DOCS_PATH, render
 
 
 def test_the_committed_sources_doc_is_what_the_generator_writes() -> None:
-    assert DOCS_PATH.read_text(encoding="utf-8") == render(), "run `python -m teei.source_docs`"
+    assert DOCS_PATH.read_text(encoding="utf-8") == render(), "run `python -m teei.devtools.docs.sources`"
 
 
 def test_every_entity_has_its_section_with_its_natural_key() -> None:

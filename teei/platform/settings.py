@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from teei.db_roles import API_READER_ROLE
+from teei.platform.roles import API_READER_ROLE
 
 # Development-only values; production refuses every one of them.
 DEV_SECRET = "dev-only-change-me"

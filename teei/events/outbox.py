@@ -40,7 +40,7 @@ from contracts.events import (
     event_id,
     structured_json,
 )
-from teei import nats_client
+from teei.events import nats_client
 
 log = logging.getLogger(__name__)
 

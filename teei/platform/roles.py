@@ -1,7 +1,7 @@
 """Names of the database roles that limit what a connection may read (created by migration 0003).
 
 Both roles are NOLOGIN and granted to the user that runs the migrations, so that user can act with
-one of them (`teei.db.create_db_engine(..., role=...)` runs `SET ROLE`) without a second password.
+one of them (`teei.platform.database.create_db_engine(..., role=...)` runs `SET ROLE`) without a second password.
 A module of its own, free of database imports, so settings can name a default role cheaply.
 """
 

@@ -14,7 +14,7 @@ from psycopg import sql
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 
-from teei.settings import Settings, get_settings
+from teei.platform.settings import Settings, get_settings
 
 
 def sqlalchemy_url(postgres_url: str) -> URL:
@@ -28,7 +28,7 @@ def create_db_engine(
 ) -> sa.Engine:
     """A new engine for `postgres_url` (psycopg 3, pre-ping, named connections).
 
-    With `role` (one of `teei.db_roles`), every new connection runs `SET ROLE role` first, so the
+    With `role` (one of `teei.platform.roles`), every new connection runs `SET ROLE role` first, so the
     engine has only that role's privileges (the URL's user must be a member of it) without a login
     or password of its own. A guard against mistakes, not against hostile SQL: a session may
     `RESET ROLE`.

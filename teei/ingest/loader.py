@@ -35,8 +35,15 @@ from psycopg import sql
 from connectors.csv_reader import ColumnPlan, CsvExport, open_export, plan_columns
 from connectors.registry import EntitySpec
 from contracts.fields import Kind
-from teei.identity import hmac_pads
-from teei.record_checks import checked_select, field_inputs, field_rules, raw_record, scale_query, session_settings
+from teei.ingest.identity import hmac_pads
+from teei.ingest.record_checks import (
+    checked_select,
+    field_inputs,
+    field_rules,
+    raw_record,
+    scale_query,
+    session_settings,
+)
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from teei.settings import Settings, SettingsError, load_settings
+from teei.platform.packaged_files import DBT_PROJECT_DIR
+from teei.platform.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(help="TEEI impact data platform.", no_args_is_help=True, add_completion=False)
 services_app = typer.Typer(help="The embedded PostgreSQL and NATS.", no_args_is_help=True)
@@ -29,9 +30,6 @@ app.add_typer(db_app, name="db")
 console = Console(width=None if sys.stdout.isatty() else 120)
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-SAMPLE_DATA_DIR = PROJECT_DIR / "sample_data"
-DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 PROJECT_SCHEMAS = ("raw", "ops", "staging", "core", "pii")
 
 
@@ -53,7 +51,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _start_services(settings: Settings) -> list[str]:
     """Start the embedded services this configuration uses; returns the ones that were not running."""
-    from teei.services import ServiceError, Services
+    from teei.devtools.services import ServiceError, Services
 
     services = Services(settings)
     started = [s.name for s in services.status() if s.embedded and s.detail == "stopped"]
@@ -77,7 +75,7 @@ def services_start() -> None:
 @services_app.command("stop")
 def services_stop() -> None:
     """Stop the embedded PostgreSQL and NATS."""
-    from teei.services import Services
+    from teei.devtools.services import Services
 
     stopped = Services(_settings()).stop()
     console.print("stopped " + ", ".join(stopped) if stopped else "nothing was running")
@@ -86,7 +84,7 @@ def services_stop() -> None:
 @services_app.command("status")
 def services_status() -> None:
     """Each service's URL and health; exit code 1 when one is down."""
-    from teei.services import Services
+    from teei.devtools.services import Services
 
     statuses = Services(_settings()).status()
     for status in statuses:
@@ -104,7 +102,7 @@ def services_status() -> None:
 @db_app.command("migrate")
 def db_migrate() -> None:
     """Apply the versioned migrations of the raw and ops schemas (idempotent)."""
-    from teei.migrate import current_revision, migrate
+    from teei.platform.migrate import current_revision, migrate
 
     settings = _settings()
     migrate(settings.postgres_url)
@@ -116,8 +114,8 @@ def db_reset(yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = F
     """Drop and recreate the project's schemas (raw, ops, staging, core, pii)."""
     import sqlalchemy as sa
 
-    from teei.db import create_db_engine
-    from teei.migrate import migrate
+    from teei.platform.database import create_db_engine
+    from teei.platform.migrate import migrate
 
     settings = _settings()
     if not yes and not typer.confirm(f"Drop every table in {', '.join(PROJECT_SCHEMAS)}?"):
@@ -135,7 +133,7 @@ def db_reset(yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = F
 
 
 def _run(settings: Settings) -> int:
-    from teei.pipeline import run_pipeline
+    from teei.cli.pipeline import run_pipeline
 
     # Bound to the terminal now: the run redirects stdout (dbt's output) to its log file.
     progress_console = Console(file=sys.stdout, width=console.width if not sys.stdout.isatty() else None)
@@ -199,7 +197,7 @@ def generate(
     ] = False,
 ) -> None:
     """Write deterministic, realistic exports of every source, and the counts a first load of them gives."""
-    from teei.generate import MANIFEST_NAME, generate_exports
+    from teei.devtools.generate import MANIFEST_NAME, generate_exports
 
     manifest = generate_exports(out, scale=scale, seed=seed, messy=messy)
     table = Table("file", "entity", "in", "loaded", "quarantined", "duplicate", title="Generated exports")
@@ -224,7 +222,7 @@ def quarantine(
     """The rejected rows with their reasons."""
     import sqlalchemy as sa
 
-    from teei.db import create_db_engine
+    from teei.platform.database import create_db_engine
 
     settings = _settings()
     engine = create_db_engine(settings.postgres_url, pool_size=1)
@@ -292,8 +290,11 @@ def token(
 # --- up -----------------------------------------------------------------------------------------
 
 
-def stage_sample_data(settings: Settings, sample_dir: Path = SAMPLE_DATA_DIR) -> list[Path]:
+def stage_sample_data(settings: Settings, sample_dir: Path | None = None) -> list[Path]:
     """Copy the bundled sample exports into the landing folder (files already there are kept)."""
+    from teei.devtools.generate import BUNDLED_SAMPLE_DIR
+
+    sample_dir = sample_dir or BUNDLED_SAMPLE_DIR
     copied = []
     for sample in sorted(sample_dir.rglob("*.csv")):
         target = settings.landing_path / sample.relative_to(sample_dir)
@@ -325,7 +326,7 @@ def _generate_dbt_docs(settings: Settings) -> bool:
     with (logs / "dbt-docs.log").open("wb") as log:
         result = subprocess.run(
             [*command, "--target-path", str(_dbt_docs_dir(settings))],
-            cwd=PROJECT_DIR,
+            cwd=settings.home_dir,
             env={**os.environ, **dbt_environment(settings.postgres_url)},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -336,20 +337,20 @@ def _generate_dbt_docs(settings: Settings) -> bool:
 
 def _serve(settings: Settings, *, dbt_docs: bool) -> list[subprocess.Popen[bytes]]:
     bin_dir = Path(sys.executable).parent
-    workspace = str(PROJECT_DIR / "workspace.yaml")
+    # The code location by module, not by workspace.yaml, so an installed wheel serves from anywhere.
+    code_location = ["-m", "orchestration.definitions"]
     logs = settings.home_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     commands = {
         "dagster-webserver": [
             str(bin_dir / "dagster-webserver"),
-            "-w",
-            workspace,
+            *code_location,
             "-h",
             "127.0.0.1",
             "-p",
             str(settings.dagster_port),
         ],
-        "dagster-daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
+        "dagster-daemon": [str(bin_dir / "dagster-daemon"), "run", *code_location],
         "consumer": [str(bin_dir / "teei"), "consume"],
         "api": [
             str(bin_dir / "uvicorn"),
@@ -383,7 +384,9 @@ def _serve(settings: Settings, *, dbt_docs: bool) -> list[subprocess.Popen[bytes
     for name, command in commands.items():
         with (logs / f"{name}.log").open("ab") as log:
             processes.append(
-                subprocess.Popen(command, cwd=PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                subprocess.Popen(
+                    command, cwd=settings.home_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
             )
     return processes
 
@@ -393,7 +396,7 @@ def _print_totals(settings: Settings) -> None:
     import sqlalchemy as sa
 
     from connectors.registry import ENTITIES
-    from teei.db import create_db_engine
+    from teei.platform.database import create_db_engine
 
     engine = create_db_engine(settings.postgres_url, pool_size=1)
     with engine.connect() as db:
@@ -417,8 +420,8 @@ def consume() -> None:
     import asyncio
     import logging
 
-    from teei.consumer import SUBJECTS, consume
-    from teei.db import create_db_engine
+    from teei.events.consumer import SUBJECTS, consume
+    from teei.platform.database import create_db_engine
 
     settings = _settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -444,8 +447,8 @@ def up(
     serve: Annotated[bool, typer.Option(help="Serve the Dagster UI, the API and the dbt docs until Ctrl-C.")] = True,
 ) -> None:
     """Start services, migrate, load the sample data through the pipeline, then serve the UI, API and dbt docs."""
-    from teei.migrate import migrate
-    from teei.services import Services, port_is_free
+    from teei.devtools.services import Services, port_is_free
+    from teei.platform.migrate import migrate
 
     settings = _settings()
     started = _start_services(settings)

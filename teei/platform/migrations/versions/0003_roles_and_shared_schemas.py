@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from teei.db_roles import API_READER_ROLE, PII_READER_ROLE
+from teei.platform.roles import API_READER_ROLE, PII_READER_ROLE
 
 revision = "0003"
 down_revision = "0002"

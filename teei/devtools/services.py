@@ -30,7 +30,7 @@ from typing import TypedDict
 import psycopg
 from sqlalchemy.engine import make_url
 
-from teei.settings import EMBEDDED_DB_NAME, EMBEDDED_DB_PASSWORD, EMBEDDED_DB_USER, Settings
+from teei.platform.settings import EMBEDDED_DB_NAME, EMBEDDED_DB_PASSWORD, EMBEDDED_DB_USER, Settings
 
 POSTGRES_SERVICE_USER = "teei-postgres"
 START_TIMEOUT_S = 60.0

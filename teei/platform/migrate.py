@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+from teei.platform.packaged_files import MIGRATIONS_DIR
 
 
 def alembic_config(postgres_url: str) -> Config:
@@ -26,7 +24,7 @@ def migrate(postgres_url: str, revision: str = "head") -> None:
 def current_revision(postgres_url: str) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    from teei.db import create_db_engine
+    from teei.platform.database import create_db_engine
 
     engine = create_db_engine(postgres_url, pool_size=1)
     try:

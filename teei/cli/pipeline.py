@@ -10,10 +10,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from teei.dagster_home import ensure_dagster_home
-from teei.db import create_db_engine
-from teei.outbox import PublishReport, publish_outbox
-from teei.settings import Settings
+from teei.events.outbox import PublishReport, publish_outbox
+from teei.platform.dagster_home import ensure_dagster_home
+from teei.platform.database import create_db_engine
+from teei.platform.settings import Settings
 
 
 @dataclass

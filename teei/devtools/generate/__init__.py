@@ -20,7 +20,7 @@ person). Rows are written as they are made; what is kept for later (rows to repe
 export will show again) is bounded, so memory stays flat however large N is.
 
 Refresh the bundled sample (`sample_data/`, copied into the landing folder by `teei up`) with
-`python -m teei.generate`.
+`python -m teei.devtools.generate`.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from pydantic import BaseModel
 
 from connectors.registry import ENTITIES, EntitySpec, get_entity
 from contracts.fields import FieldKind, Kind
+from teei.platform.packaged_files import package_dir
 
 T = TypeVar("T")
 Record = dict[str, Any]
@@ -52,7 +53,7 @@ MONTHS = ("2026-08", "2026-09", "2026-10")
 """The months of Kintell exports; the other exports are taken at the end of the last one."""
 EXPORTED_AT = datetime(2026, 10, 31, 18, 0)
 MANIFEST_NAME = "manifest.json"
-BUNDLED_SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
+BUNDLED_SAMPLE_DIR = package_dir("teei.devtools") / "sample_data"
 BUNDLED_SAMPLE_SCALE, BUNDLED_SAMPLE_SEED = 60, 2026
 
 # How often a messy file gets, after a row, a bad row, an exact repeat, or a later revision of a row.

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy.engine import make_url
 
-from teei.settings import Settings
+from teei.platform.settings import Settings
 
 STORAGE_URL_VARIABLE = "TEEI_DAGSTER_STORAGE_URL"
 

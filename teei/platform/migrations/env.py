@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from teei.db import create_db_engine
+from teei.platform.database import create_db_engine
 
 config = context.config
 VERSION_SCHEMA = "ops"

@@ -1,5 +1,5 @@
 """One large Kintell sessions export with exactly as many bad and repeated rows as asked: for the
-benchmarks and the tests of the loader. (Every source at once, messy or clean: `teei.generate`.)
+benchmarks and the tests of the loader. (Every source at once, messy or clean: `teei.devtools.generate`.)
 
 The same arguments always write the same bytes. Rows are written as they are made, so a file of a
 million rows needs no more memory than one of ten.
@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from connectors.registry import KINTELL_SESSIONS
-from teei.generate import (
+from teei.devtools.generate import (
     CLEAN_STYLES,
     FAULTS,
     Dice,

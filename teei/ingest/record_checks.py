@@ -5,7 +5,7 @@ turns the entity's pydantic record into the SELECT that reads them: each field i
 column plan, trimmed, normalised by the connector's mapping and converted by its kind (the
 `FieldKind` marker on the record's field), and every broken rule becomes a reason naming the field
 and the value as the source wrote it. A row with no reasons is a valid record; its user ids (HMAC
-of the normalised email, see `teei.identity`) and row hash are computed in the same pass.
+of the normalised email, see `teei.ingest.identity`) and row hash are computed in the same pass.
 
 The rules are the record's, read from its annotations: required fields, `Literal` enums (with
 the mapping's spellings), `ge`/`le` bounds, kinds (email, timestamp, CEFR, list, score, number,

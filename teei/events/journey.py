@@ -21,7 +21,7 @@ from typing import Literal
 import sqlalchemy as sa
 
 from contracts.events import ProfileUpdatedV1
-from teei.outbox import stage_payloads
+from teei.events.outbox import stage_payloads
 
 # The flag columns of core.participant_journey (dbt_project/models/core/participant_journey.sql).
 JOURNEY_FLAGS: tuple[str, ...] = (

@@ -1,7 +1,7 @@
 """The event consumer that keeps profiles current (`teei consume`).
 
 It reads the events that move a participant's journey through durable pull consumers, sets the
-matching journey flag at once (teei.journey: recorded as an override, so the next dbt build keeps it)
+matching journey flag at once (teei.events.journey: recorded as an override, so the next dbt build keeps it)
 and raises `orchestration.profile.updated` through the outbox. Handling is idempotent: a replayed or
 redelivered event finds the flag already set, changes nothing and raises nothing.
 """
@@ -23,9 +23,9 @@ from contracts.events import (
     UpskillingCourseCompletedV1,
     UpskillingCredentialIssuedV1,
 )
-from teei import nats_client
-from teei.journey import MILESTONE_FLAGS, set_journey_flags
-from teei.outbox import publish_pending
+from teei.events import nats_client
+from teei.events.journey import MILESTONE_FLAGS, set_journey_flags
+from teei.events.outbox import publish_pending
 
 log = logging.getLogger(__name__)
 

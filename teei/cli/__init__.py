@@ -1,0 +1,1 @@
+"""The `teei` command: the entry point over every room."""

@@ -1,0 +1,1 @@
+"""For development and tests, not production: embedded services, the sample generator, the docs generators."""

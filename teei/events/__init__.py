@@ -1,0 +1,1 @@
+"""Telling other services what happened: the outbox, the one NATS client, the journey consumer."""
