@@ -1,6 +1,6 @@
 """`make bench`: throughput of the platform's paths as ratios against baselines measured in the same run.
 
-CSV → raw (SPEC §15): the loader (parse, map, validate, pseudonymise, COPY, upsert, lineage) against
+CSV → raw: the loader (parse, map, validate, pseudonymise, COPY, upsert, lineage) against
   - `psql \\copy` of the same file into a bare all-text table (the limit), and
   - pandas `read_csv` + `to_sql` (what a user writes by hand);
   and the loader's peak memory (RSS) for the full file against a file a tenth its size (flat means streaming).

@@ -29,7 +29,7 @@ EVENT_SOURCE = "urn:teei:platform"
 # Fixed namespace for event ids: changing it would re-announce every fact ever published.
 EVENT_ID_NAMESPACE = uuid.UUID("4f1c7b2e-8a4d-5c3e-9b6f-2d8e1a7c5b40")
 
-# One stream per domain, each capturing `<domain>.>` (SPEC §12).
+# One stream per domain, each capturing `<domain>.>`.
 STREAMS: dict[str, str] = {
     "KINTELL": "kintell.>",
     "BUDDY": "buddy.>",

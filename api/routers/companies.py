@@ -168,4 +168,4 @@ def company_metrics(
     )
 
 
-# Seam: `GET /v1/companies/{company_id}/report` (the impact report, SPEC §9) comes with the report feature.
+# Seam: `GET /v1/companies/{company_id}/report` (the impact report) comes with the report feature.

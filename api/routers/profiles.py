@@ -587,4 +587,4 @@ def link_external_id(
     )
 
 
-# Seam: `DELETE /v1/profiles/{user_id}` (admin, GDPR erasure, SPEC §7) comes with the erasure feature.
+# Seam: `DELETE /v1/profiles/{user_id}` (admin, GDPR erasure) comes with the erasure feature.

@@ -1,7 +1,7 @@
 """Pseudonymous identities: the one implementation of `user_id`.
 
 A person is identified outside `pii` only by `user_id` = keyed HMAC-SHA256 of their normalised
-email with `TEEI_PSEUDONYM_KEY`. The embedded PostgreSQL has no pgcrypto (SPEC §3), so the bulk loader
+email with `TEEI_PSEUDONYM_KEY`. The embedded PostgreSQL has no pgcrypto, so the bulk loader
 builds the same HMAC from PostgreSQL's own `sha256()` with the padded keys `hmac_pads` gives (RFC
 2104); everything else calls `user_id_for_email`. A test holds the two to the same result.
 """

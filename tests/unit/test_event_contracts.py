@@ -1,4 +1,4 @@
-"""The event contracts: the catalog of SPEC §12, subjects and streams, deterministic ids, the v1 → v2
+"""The event contracts: the catalog in docs/events.md, subjects and streams, deterministic ids, the v1 → v2
 upcast, and the generated JSON Schema and catalog page kept current."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`teei generate`: deterministic exports of every source, their messiness, and a manifest that is right.
 
 The manifest is checked against `reference_counts`, a small independent reading of the load rules
-(SPEC §5–§6): records validated by the contracts, per-file 0..1 scale detection, mapping constants,
+(as docs/sources.md and docs/architecture.md describe them): records validated by the contracts, per-file 0..1 scale detection, mapping constants,
 in-file repeats, and upserts across files. The integration test checks the real loader.
 """
 
@@ -77,7 +77,7 @@ def unit_scaled_columns(spec: EntitySpec, header: list[str], rows: list[list[str
 
 
 def reference_counts(out: Path, manifest: Manifest, timezone: ZoneInfo = OSLO) -> dict[str, FileCounts]:
-    """What a first load of the manifest's files, in its order, gives by the rules of SPEC §6."""
+    """What a first load of the manifest's files, in its order, gives by the loader's rules."""
     stored: dict[tuple[str, tuple[Any, ...]], str] = {}  # (raw table, natural key) -> record hash
     counts: dict[str, FileCounts] = {}
     for relative, expected in manifest.files.items():

@@ -1,6 +1,6 @@
 {{ config(indexes=[{'columns': ['company_id', 'period_start'], 'unique': True}]) }}
 
--- The company metrics (SPEC §8): one row per company and UTC calendar month with any activity of the
+-- The company metrics: one row per company and UTC calendar month with any activity of the
 -- company — reach, activity, volunteer hours, outcome score averages, SROI with its low/high range, the
 -- Volunteer Impact Score and its band, and the methodology version. Method: docs/metrics.md.
 with company_months as (

@@ -14,7 +14,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-# Lineage columns every raw table carries (SPEC §6).
+# Lineage columns every raw table carries.
 LINEAGE = """
     load_id            bigint      not null references ops.loads (load_id),
     source_file        text        not null,

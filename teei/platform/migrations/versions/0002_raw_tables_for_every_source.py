@@ -1,4 +1,4 @@
-"""raw tables for every other source entity: Kintell ratings, Buddy, upskilling and rosters (SPEC §6).
+"""raw tables for every other source entity: Kintell ratings, Buddy, upskilling and rosters.
 
 Revision ID: 0002
 Revises: 0001
@@ -14,7 +14,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-# Lineage columns every raw table carries (SPEC §6); the same as in 0001.
+# Lineage columns every raw table carries (docs/architecture.md); the same as in 0001.
 LINEAGE = """
         load_id               bigint      not null references ops.loads (load_id),
         source_file           text        not null,

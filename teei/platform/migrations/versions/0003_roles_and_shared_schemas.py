@@ -28,7 +28,7 @@ depends_on = None
 SHARED_SCHEMAS = ("staging", "core", "pii")
 ROLES = (PII_READER_ROLE, API_READER_ROLE)
 
-# Outcome dimensions of the Q2Q taxonomy (SPEC §10) and the systems whose ids can be linked to a user.
+# Outcome dimensions of the Q2Q taxonomy and the systems whose ids can be linked to a user.
 DIMENSIONS = ("confidence", "belonging", "lang_level_proxy", "job_readiness", "well_being")
 LINKED_SYSTEMS = ("kintell", "buddy", "discord", "ecornell", "itslearning")
 
