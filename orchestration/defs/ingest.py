@@ -98,4 +98,4 @@ def build_ingest_asset(spec: EntitySpec) -> dg.AssetsDefinition:
     return ingest
 
 
-ingest_assets = [build_ingest_asset(spec) for spec in ENTITIES.values()]
+defs = dg.Definitions(assets=[build_ingest_asset(spec) for spec in ENTITIES.values()])

@@ -15,6 +15,7 @@ import dagster as dg
 
 from connectors.registry import ENTITIES, EntitySpec
 from orchestration.defs.ingest import waiting_files
+from orchestration.defs.pipeline import pipeline_job
 from orchestration.resources import PlatformResource
 
 CURSOR_VERSION = 1
@@ -202,3 +203,4 @@ def build_landing_sensors(job_name: str) -> list[dg.SensorDefinition]:
 
 
 # Dagster reads the annotations of sensor functions at definition time: no postponed annotations here.
+defs = dg.Definitions(sensors=build_landing_sensors(pipeline_job.name))

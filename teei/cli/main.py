@@ -20,7 +20,10 @@ from rich.table import Table
 from teei.platform.packaged_files import DBT_PROJECT_DIR
 from teei.platform.settings import Settings, SettingsError, load_settings
 
-app = typer.Typer(help="TEEI impact data platform.", no_args_is_help=True, add_completion=False)
+# Unexpected errors keep their traceback; an unreachable service is one line (see `main`).
+app = typer.Typer(
+    help="TEEI impact data platform.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+)
 services_app = typer.Typer(help="The embedded PostgreSQL and NATS.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: migrations and reset.", no_args_is_help=True)
 app.add_typer(services_app, name="services")
@@ -183,7 +186,11 @@ def _run(settings: Settings) -> int:
 @app.command("run")
 def run() -> None:
     """The whole pipeline once, headless: every waiting file, dbt build, event outbox, publish."""
+    from teei.platform.migrate import migrate
+
     settings = _settings()
+    # As `teei up` does: a fresh database (or one a release behind) is brought to the current migration first.
+    migrate(settings.postgres_url)
     raise typer.Exit(_run(settings))
 
 
@@ -506,7 +513,22 @@ def up(
 
 
 def main() -> None:
-    app()
+    """The console entry point: an unreachable or lost service is one line and exit code 1, not a traceback."""
+    try:
+        app()
+    except Exception as exc:
+        # Imported here, not at the top: the database and NATS drivers would slow every `teei --help`.
+        from teei.cli.errors import operator_message
+
+        try:
+            settings = load_settings()
+            message = operator_message(exc, postgres_url=settings.postgres_url, nats_url=settings.nats_server_url)
+        except SettingsError:
+            message = operator_message(exc)
+        if message is None:
+            raise
+        errors.print(f"[red]error:[/red] {message}", soft_wrap=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
     ensure_dagster_home(settings)
     from dagster import DagsterInstance
 
-    from orchestration.definitions import defs, pipeline_job
+    from orchestration.definitions import defs
+    from orchestration.defs.pipeline import pipeline_job
 
     definitions = defs()
     job = definitions.resolve_job_def(pipeline_job.name)

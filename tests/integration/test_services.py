@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,3 +104,33 @@ def test_external_services_are_used_and_nothing_is_started(
     assert not (home / "nats").exists()
     assert started.output.count("external") == 2
     assert postgres_server.url.replace(":teei@", ":***@") in started.output
+
+
+def test_run_on_a_fresh_home_brings_the_database_to_the_current_migration_first(home: Path) -> None:
+    runner = CliRunner()
+    try:
+        assert runner.invoke(teei_cli, ["services", "start"]).exit_code == 0
+
+        ran = runner.invoke(teei_cli, ["run"])
+
+        assert ran.exit_code == 0, ran.output
+        assert "(no files waiting)" in ran.output
+        with psycopg.connect(load_settings().postgres_url) as connection:
+            assert connection.execute("SELECT version_num FROM ops.alembic_version").fetchone() == ("0007",)
+            assert connection.execute("SELECT count(*) FROM ops.loads").fetchone() == (0,)
+    finally:
+        runner.invoke(teei_cli, ["services", "stop"])
+
+
+def test_an_unreachable_database_is_one_line_and_exit_code_1_not_a_traceback(home: Path) -> None:
+    environment = {**os.environ, "TEEI_DATABASE_URL": f"postgresql://teei:teei@127.0.0.1:{free_port()}/teei"}
+    teei = Path(sys.executable).with_name("teei")
+
+    ran = subprocess.run([str(teei), "run"], env=environment, capture_output=True, text=True, timeout=120)
+
+    assert ran.returncode == 1
+    assert "Traceback" not in ran.stderr + ran.stdout
+    lines = ran.stderr.strip().splitlines()
+    assert len(lines) == 1, ran.stderr
+    assert lines[0].startswith("error: lost the database at 127.0.0.1:")
+    assert "teei services status" in lines[0]
