@@ -1,8 +1,9 @@
 """`teei generate`: deterministic exports of every source, their messiness, and a manifest that is right.
 
 The manifest is checked against `reference_counts`, a small independent reading of the load rules
-(as docs/sources.md and docs/architecture.md describe them): records validated by the contracts, per-file 0..1 scale detection, mapping constants,
-in-file repeats, and upserts across files. The integration test checks the real loader.
+(as docs/sources.md and docs/architecture.md describe them): records validated by the contracts,
+per-file 0..1 scale detection, mapping constants, in-file repeats, and upserts across files. The
+integration test checks the real loader.
 """
 
 from __future__ import annotations
