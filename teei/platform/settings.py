@@ -42,41 +42,83 @@ class Settings(BaseSettings):
         populate_by_name=True,
     )
 
-    env: Literal["development", "production"] = "development"
-    home: Path = Path(".teei")
-    # External services; when unset, the embedded ones under TEEI_HOME are used.
-    database_url: str | None = None
-    nats_url: str | None = None
-    landing_dir: Path | None = None
-    timezone: str = "Europe/Oslo"
-    # The database role the API reads with (SET ROLE on each connection); empty: the URL's user.
-    api_db_role: str | None = API_READER_ROLE
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses to start with a missing or development-default secret.",
+    )
+    home: Path = Field(
+        default=Path(".teei"),
+        description="Where the embedded services keep their data, and the landing folder's default parent.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="An external PostgreSQL (`postgresql://user:password@host:port/db`); unset: the embedded one.",
+    )
+    nats_url: str | None = Field(
+        default=None, description="An external NATS with JetStream (`nats://host:4222`); unset: the embedded one."
+    )
+    landing_dir: Path | None = Field(
+        default=None,
+        description="Export files are picked up from here: `kintell/`, `buddy/`, `upskilling/`, `roster/` "
+        "(default `$TEEI_HOME/landing`).",
+    )
+    timezone: str = Field(
+        default="Europe/Oslo",
+        description="IANA time zone of naive timestamps in source exports (they are stored as UTC).",
+    )
+    api_db_role: str | None = Field(
+        default=API_READER_ROLE,
+        description="The database role the API reads with (`SET ROLE` on each connection); it may select "
+        "`core` only. Empty: the API reads as the URL's user.",
+    )
 
-    # Ports of the embedded services and of what `make up` serves.
-    postgres_port: int = Field(default=5433, ge=1, le=65535)
-    nats_port: int = Field(default=4222, ge=1, le=65535)
-    nats_monitor_port: int = Field(default=8222, ge=1, le=65535)
-    api_port: int = Field(default=8000, ge=1, le=65535)
-    dagster_port: int = Field(default=3000, ge=1, le=65535)
-    docs_port: int = Field(default=8080, ge=1, le=65535)
+    postgres_port: int = Field(default=5433, ge=1, le=65535, description="Port of the embedded PostgreSQL (127.0.0.1).")
+    nats_port: int = Field(default=4222, ge=1, le=65535, description="Port of the embedded NATS (127.0.0.1).")
+    nats_monitor_port: int = Field(
+        default=8222, ge=1, le=65535, description="Monitoring port of the embedded NATS (`/healthz`)."
+    )
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port `teei up` serves the HTTP API on.")
+    dagster_port: int = Field(default=3000, ge=1, le=65535, description="Port `teei up` serves the Dagster UI on.")
+    docs_port: int = Field(default=8080, ge=1, le=65535, description="Port `teei up` serves the dbt docs on.")
 
-    # Secrets.
-    jwt_secret: SecretStr | None = SecretStr(DEV_SECRET)
-    jwt_public_key: str | None = None
-    pseudonym_key: SecretStr = SecretStr(DEV_SECRET)
-    webhook_secret: SecretStr = SecretStr(DEV_SECRET)
+    jwt_secret: SecretStr | None = Field(
+        default=SecretStr(DEV_SECRET),
+        description="HS256 key of API tokens (production: at least 32 bytes). Secret.",
+    )
+    jwt_public_key: str | None = Field(
+        default=None, description="PEM public key for RS256/ES256 API tokens, instead of `TEEI_JWT_SECRET`."
+    )
+    pseudonym_key: SecretStr = Field(
+        default=SecretStr(DEV_SECRET),
+        description="Key of the keyed HMAC that turns an email into a pseudonymous `user_id`; changing it "
+        "changes every user_id. Secret.",
+    )
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(DEV_SECRET), description="Shared secret of the Kintell webhook signatures. Secret."
+    )
 
-    dagster_home: Path | None = Field(default=None, validation_alias=AliasChoices("DAGSTER_HOME", "TEEI_DAGSTER_HOME"))
+    dagster_home: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DAGSTER_HOME", "TEEI_DAGSTER_HOME"),
+        description="Dagster's instance folder (`dagster.yaml` is written there; storage is this PostgreSQL); "
+        "default `$TEEI_HOME/dagster`.",
+    )
 
-    # The HTTP API: who may call it, how often, and how much it accepts.
-    jwt_audience: str = "teei-api"
-    jwt_issuer: str = "teei"
-    # A `limits` rate per caller (token subject, else client address), e.g. "600/minute" or "10/second".
-    api_rate_limit: str = "600/minute"
-    # Where the counters live: "memory://" (one process) or e.g. "redis://host:6379" shared by every worker.
-    api_rate_limit_storage: str = "memory://"
-    upload_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
-    webhook_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    jwt_audience: str = Field(default="teei-api", description="The audience (`aud`) API tokens must carry.")
+    jwt_issuer: str = Field(default="teei", description="The issuer (`iss`) API tokens must carry.")
+    api_rate_limit: str = Field(
+        default="600/minute",
+        description="Requests per caller (token subject, else client address), e.g. `600/minute`; beyond it 429.",
+    )
+    api_rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the rate-limit counters live: `memory://` (one process) or `redis://host:6379` "
+        "shared by every API worker.",
+    )
+    upload_max_bytes: int = Field(
+        default=100 * 1024 * 1024, ge=1, description="Largest CSV upload (`POST /v1/imports/...`); beyond it 413."
+    )
+    webhook_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, description="Largest webhook body; beyond it 413.")
 
     @field_validator("timezone")
     @classmethod
