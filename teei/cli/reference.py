@@ -7,7 +7,6 @@ committed page differs from what this writes.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 import typer.main
