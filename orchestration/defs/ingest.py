@@ -49,11 +49,28 @@ def _load_table(results: list[LoadResult]) -> dg.TableMetadataValue:
     )
 
 
+FILES_LOADED_CHECK = "every_file_loaded"
+
+
 def build_ingest_asset(spec: EntitySpec) -> dg.AssetsDefinition:
-    """The asset that loads every waiting `<source>/<prefix>*.csv` file into `raw.<table>`."""
+    """The asset that loads every waiting `<source>/<prefix>*.csv` file into `raw.<table>`.
+
+    A file that fails (undecodable, no header, missing columns) fails alone: its load is recorded
+    `failed`, the other files load, and the asset still materializes, so dbt and the outbox go on for
+    every source. The failure shows on the asset as a failed `every_file_loaded` check (a warning, not a
+    blocking error) with each file's reason; the same bytes are not tried again until they change.
+    """
+    key = dg.AssetKey(["raw", spec.asset_name])
 
     @dg.asset(
-        key=["raw", spec.asset_name],
+        key=key,
+        check_specs=[
+            dg.AssetCheckSpec(
+                FILES_LOADED_CHECK,
+                asset=key,
+                description="Every waiting file of this entity loaded (or was loaded before); failed files are listed.",
+            )
+        ],
         group_name=spec.source,
         kinds={"postgres", "csv"},
         description=(
@@ -88,12 +105,19 @@ def build_ingest_asset(spec: EntitySpec) -> dg.AssetsDefinition:
             "loads": _load_table(results),
         }
         failed = [r for r in results if r.status == "failed"]
-        if failed:
-            raise dg.Failure(
-                description="; ".join(f"{r.file_name}: {r.error}" for r in failed),
-                metadata=metadata,
-            )
-        return dg.MaterializeResult(metadata=metadata)
+        held = [r for r in results if r.status == "skipped" and r.error]
+        for result in failed:
+            context.log.warning(f"{result.file_name}: failed, the other files go on: {result.error}")
+        check = dg.AssetCheckResult(
+            check_name=FILES_LOADED_CHECK,
+            passed=not failed,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "failed": [f"{r.file_name} (load {r.load_id}): {r.error}" for r in failed],
+                "not_retried": [f"{r.file_name} (load {r.load_id}): {r.error}" for r in held],
+            },
+        )
+        return dg.MaterializeResult(metadata={**metadata, "files_failed": len(failed)}, check_results=[check])
 
     return ingest
 

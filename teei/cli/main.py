@@ -136,6 +136,7 @@ def db_reset(yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = F
 
 
 def _run(settings: Settings) -> int:
+    from teei.cli.errors import first_line
     from teei.cli.pipeline import run_pipeline
 
     # Bound to the terminal now: the run redirects stdout (dbt's output) to its log file.
@@ -155,8 +156,19 @@ def _run(settings: Settings) -> int:
 
         summary = run_pipeline(settings, on_progress=on_progress)
 
-    table = Table("file", "entity", "in", "loaded", "quarantined", "duplicate", "status", title="Loads")
+    # What failed comes first, with its reason: it is what the operator has to act on.
+    failed_loads = [load for load in summary.loads if load["status"] == "failed"]
+    for load in failed_loads:
+        errors.print(
+            f"[red]failed:[/red] {load['file_name']} (load {load['load_id']}): {first_line(load['error'] or '')}",
+            soft_wrap=True,
+        )
     for load in summary.loads:
+        if load["status"] == "skipped" and load["error"]:
+            console.print(f"[yellow]held:[/yellow] {load['file_name']}: {load['error']}", soft_wrap=True)
+    table = Table("file", "entity", "in", "loaded", "quarantined", "duplicate", "status", title="Loads")
+    order = {"failed": 0, "running": 1, "succeeded": 2, "skipped": 3}
+    for load in sorted(summary.loads, key=lambda load: order.get(load["status"], 9)):
         style = {"failed": "red", "skipped": "dim"}.get(load["status"], "green")
         table.add_row(
             load["file_name"],
@@ -179,7 +191,11 @@ def _run(settings: Settings) -> int:
         errors.print(f"[red]error:[/red] {summary.error}")
     if summary.log_file:
         console.print(f"full log of the run: {summary.log_file} (and the run's page in the Dagster UI)")
-    failed_loads = [load for load in summary.loads if load["status"] == "failed"]
+    if failed_loads:
+        console.print(
+            "a failed file is not tried again until it changes; fix it and drop it again, "
+            "or `teei retry --load ID` once the cause is gone"
+        )
     return 0 if summary.succeeded and not failed_loads else 1
 
 
@@ -191,6 +207,38 @@ def run() -> None:
     settings = _settings()
     # As `teei up` does: a fresh database (or one a release behind) is brought to the current migration first.
     migrate(settings.postgres_url)
+    raise typer.Exit(_run(settings))
+
+
+@app.command("retry")
+def retry(
+    load: Annotated[
+        int, typer.Option("--load", help="The failed load (its id in `ops.loads`, as `teei run` printed).")
+    ],
+) -> None:
+    """Release a file that failed, so its bytes are loaded again, then run the pipeline once."""
+    import sqlalchemy as sa
+
+    from teei.platform.database import create_db_engine
+    from teei.platform.migrate import migrate
+
+    settings = _settings()
+    migrate(settings.postgres_url)
+    engine = create_db_engine(settings.postgres_url, pool_size=1)
+    with engine.begin() as db:
+        released = db.execute(
+            sa.text(
+                "UPDATE ops.loads SET released_at = now() "
+                "WHERE load_id = :load AND status = 'failed' AND failure = 'file' RETURNING file_name"
+            ),
+            {"load": load},
+        ).scalar_one_or_none()
+        status = db.execute(sa.text("SELECT status FROM ops.loads WHERE load_id = :load"), {"load": load}).scalar()
+    engine.dispose()
+    if released is None:
+        reason = "no such load" if status is None else f"it is {status}, not a failed file"
+        raise _fail(f"load {load} cannot be retried: {reason}", 2)
+    console.print(f"released {released} (load {load}); running the pipeline")
     raise typer.Exit(_run(settings))
 
 

@@ -56,8 +56,9 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
                         run_id=run_id,
                         raise_on_error=False,
                         tags={"teei/trigger": "teei run"},
-                        # The run's full log is in the Dagster UI; the terminal shows progress and a summary.
-                        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+                        # The run's log goes to the log file below (and the Dagster UI); the terminal shows
+                        # progress and a summary.
+                        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
                     )
                 except Exception as exc:  # reported below, never swallowed
                     outcome["error"] = exc
@@ -65,8 +66,9 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
             worker = threading.Thread(target=execute, name="teei-run", daemon=True)
             log_file = settings.home_dir / "logs" / "teei-run.log"
             log_file.parent.mkdir(parents=True, exist_ok=True)
-            # dbt's own output (streamed by dagster-dbt to stdout) goes to a log file, not the terminal.
-            with log_file.open("w") as log, contextlib.redirect_stdout(log):
+            # dbt's own output (streamed by dagster-dbt to stdout) and Dagster's error logs with their
+            # tracebacks go to a log file, not the terminal: the summary tells what failed, in one line each.
+            with log_file.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
                 worker.start()
                 _watch(instance, run_id, worker, total, on_progress)
             summary = PipelineSummary(run_id=run_id, succeeded=False, log_file=str(log_file))

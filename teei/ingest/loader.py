@@ -1,8 +1,9 @@
 """The one loader: every source entity lands in its raw table through `load_csv_file`.
 
-A load is one transaction:
-1. the file's SHA-256 is looked up in `ops.loads`; a file already loaded is recorded as `skipped`
-   and changes nothing else;
+A load's `running` row in `ops.loads` is committed first; the load itself is one transaction:
+1. the file's SHA-256 is looked up in `ops.loads`: a file already loaded is recorded as `skipped` and
+   changes nothing else; so are bytes that failed before by a fault of the file (they would fail again)
+   until the file changes or an operator releases the failed load (`teei retry --load ID`);
 2. valid records stream through PostgreSQL COPY into a temporary staging table, rejected rows
    into `ops.quarantine` with every reason;
 3. a key repeated inside the file keeps its last row (earlier rows with other values are
@@ -10,7 +11,10 @@ A load is one transaction:
    `raw.<entity>` on the natural key: new and changed records count as loaded, identical ones as
    duplicates;
 4. `ops.loads` gets the counts, which always add up: rows_in = loaded + quarantined + duplicate.
-Any error rolls all of it back and records a `failed` load with the error.
+Any error rolls all of it back. A fault of the file (undecodable, no header, missing columns) is recorded
+as a `failed` load with the error and `failure = 'file'`, and returned: the caller goes on with other
+files. A lost database is raised; the load's row stays `running` until the next load of the entity finds
+its session gone and records it `failed` (`failure = 'service'`), and the next run loads it again.
 """
 
 from __future__ import annotations
@@ -149,6 +153,23 @@ class RowsExport:
             yield values, {f"column_{i + 1}": str(row[i]) for i in range(width, len(row)) if row[i]}
 
 
+# A lost or refused connection, or a statement cancelled by a timeout: a fault of a service, not of the
+# file, so the next run tries the same bytes again.
+SERVICE_FAULTS: tuple[type[BaseException], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    ConnectionError,
+    TimeoutError,
+)
+
+INTERRUPTED = (
+    "interrupted: the load's database connection was lost (the database stopped or the process was killed); "
+    "the next run loads these bytes again"
+)
+
+
 def _run_load(
     engine: sa.Engine,
     open_source: Callable[[], Export],
@@ -159,31 +180,60 @@ def _run_load(
     timezone: ZoneInfo,
     pseudonym_key: str,
 ) -> LoadResult:
-    try:
-        with engine.begin() as connection:
-            driver = connection.connection.driver_connection
-            assert isinstance(driver, psycopg.Connection)
-            return _load(driver, open_source, spec, file_name, file_sha256, timezone.key, hmac_pads(pseudonym_key))
-    except Exception as exc:
-        log.exception("load of %s failed", file_name)
-        with engine.begin() as connection:
-            load_id: int = connection.execute(
-                sa.text(
-                    """
-                    INSERT INTO ops.loads (source, entity, file_name, file_sha256, status, finished_at, error)
-                    VALUES (:source, :entity, :file_name, :sha, 'failed', now(), :error)
-                    RETURNING load_id
-                    """
-                ),
-                {
-                    "source": spec.source,
-                    "entity": spec.entity,
-                    "file_name": file_name,
-                    "sha": file_sha256,
-                    "error": f"{type(exc).__name__}: {exc}",
-                },
-            ).scalar_one()
-        return LoadResult(load_id, spec.source, spec.entity, file_name, file_sha256, "failed", error=str(exc))
+    # The load's row is committed first, with the connection that does the load, so a load cut off by a
+    # lost database or a killed process is still visible afterwards (`_recover_interrupted` marks it).
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        with connection.begin():
+            load_id = _begin_load(driver, spec, file_name, file_sha256)
+        try:
+            with connection.begin():
+                return _load(
+                    driver, load_id, open_source, spec, file_name, file_sha256, timezone.key, hmac_pads(pseudonym_key)
+                )
+        except Exception as exc:
+            log.warning("load %s of %s failed: %s: %s", load_id, file_name, type(exc).__name__, exc)
+            if isinstance(exc, SERVICE_FAULTS):
+                # The connection is gone: the row stays `running` until the next load finds it interrupted.
+                raise
+            with connection.begin():
+                driver.execute(
+                    "UPDATE ops.loads SET status = 'failed', failure = 'file', error = %s, finished_at = now() "
+                    "WHERE load_id = %s",
+                    (f"{type(exc).__name__}: {exc}".strip(), load_id),
+                )
+            return LoadResult(load_id, spec.source, spec.entity, file_name, file_sha256, "failed", error=str(exc))
+
+
+def _begin_load(connection: psycopg.Connection[Any], spec: EntitySpec, file_name: str, sha256: str) -> int:
+    """The load's `running` row (committed by the caller), naming this connection's backend so another
+    load can tell whether it is still alive."""
+    row = connection.execute(
+        """
+        INSERT INTO ops.loads (source, entity, file_name, file_sha256, status, backend_pid, backend_started_at)
+        SELECT %s, %s, %s, %s, 'running', pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()
+        RETURNING load_id
+        """,
+        (spec.source, spec.entity, file_name, sha256),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _recover_interrupted(connection: psycopg.Connection[Any], spec: EntitySpec) -> None:
+    """Mark this entity's loads `failed` whose connection is gone (run under the entity's lock)."""
+    connection.execute(
+        """
+        UPDATE ops.loads l
+           SET status = 'failed', failure = 'service', finished_at = now(), error = %s
+         WHERE l.status = 'running' AND l.source = %s AND l.entity = %s
+           AND NOT EXISTS (
+               SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid AND a.backend_start = l.backend_started_at
+           )
+        """,
+        (INTERRUPTED, spec.source, spec.entity),
+    )
 
 
 @contextlib.contextmanager
@@ -196,6 +246,7 @@ def _step(name: str, file_name: str) -> Iterator[None]:
 
 def _load(
     connection: psycopg.Connection[Any],
+    load_id: int,
     open_source: Callable[[], Export],
     spec: EntitySpec,
     file_name: str,
@@ -204,23 +255,33 @@ def _load(
     hmac_keys: tuple[bytes, bytes],
 ) -> LoadResult:
     table = sql.Identifier("raw", spec.raw_table)
-    # Loads of one table run one at a time, so two copies of a file cannot both pass the check below.
+    # Loads of one table run one at a time, so two copies of a file cannot both pass the checks below.
     connection.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"raw.{spec.raw_table}",))
+    _recover_interrupted(connection, spec)
     already = connection.execute(
         "SELECT load_id FROM ops.loads WHERE source = %s AND entity = %s AND file_sha256 = %s "
         "AND status = 'succeeded' LIMIT 1",
         (spec.source, spec.entity, sha256),
     ).fetchone()
-    row = connection.execute(
-        "INSERT INTO ops.loads (source, entity, file_name, file_sha256, status) "
-        "VALUES (%s, %s, %s, %s, %s) RETURNING load_id",
-        (spec.source, spec.entity, file_name, sha256, "skipped" if already else "running"),
+    # The same bytes failed before by a fault of the file: they would fail again, so they wait until the
+    # file changes or an operator releases that load (`teei retry --load ID`).
+    held = connection.execute(
+        "SELECT load_id, error FROM ops.loads WHERE source = %s AND entity = %s AND file_sha256 = %s "
+        "AND status = 'failed' AND failure = 'file' AND released_at IS NULL ORDER BY load_id DESC LIMIT 1",
+        (spec.source, spec.entity, sha256),
     ).fetchone()
-    assert row is not None
-    load_id = int(row[0])
-    if already:
-        connection.execute("UPDATE ops.loads SET finished_at = now() WHERE load_id = %s", (load_id,))
-        return LoadResult(load_id, spec.source, spec.entity, file_name, sha256, "skipped")
+    if already or held:
+        reason = None
+        if held and not already:
+            reason = (
+                f"not retried: load {held[0]} failed on these bytes ({held[1]}); "
+                f"change the file, or `teei retry --load {held[0]}`"
+            )
+        connection.execute(
+            "UPDATE ops.loads SET status = 'skipped', finished_at = now(), error = %s WHERE load_id = %s",
+            (reason, load_id),
+        )
+        return LoadResult(load_id, spec.source, spec.entity, file_name, sha256, "skipped", error=reason)
 
     export = open_source()
     plan = export.plan

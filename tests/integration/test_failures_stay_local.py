@@ -1,0 +1,126 @@
+"""A failure stays where it happened: one bad file never stops the other files and sources."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from connectors.registry import get_entity
+from teei.cli.main import app as teei_cli
+from teei.events import nats_client
+from teei.ingest.loader import load_csv_file
+
+pytestmark = pytest.mark.integration
+
+# One file of each source that no reader can make sense of, next to that source's good files.
+BAD_FILES = {
+    "kintell/sessions_broken.csv": b"",
+    "buddy/matches_broken.csv": b"\xff\xfe\x00\x00not a csv at all",
+    "upskilling/credentials_broken.csv": b"just,some,columns\n1,2,3\n",
+    "roster/companies_broken.csv": b"\n\n",
+}
+
+
+def stream_counts(url: str) -> dict[str, int]:
+    async def count() -> dict[str, int]:
+        async with nats_client.connect(url) as connection:
+            js = connection.jetstream()
+            return {info.config.name or "": info.state.messages for info in await js.streams_info()}
+
+    return asyncio.run(count())
+
+
+def loads(engine: sa.Engine) -> list[Any]:
+    with engine.connect() as db:
+        return list(db.execute(sa.text("SELECT * FROM ops.loads ORDER BY load_id")))
+
+
+def test_a_bad_file_in_each_source_fails_alone_and_is_not_retried_until_it_changes(
+    teei_env: Any, jetstream_clean: str
+) -> None:
+    runner = CliRunner()
+    generated = runner.invoke(teei_cli, ["generate", "--scale", "8", "--seed", "3", "--out", str(teei_env.landing)])
+    assert generated.exit_code == 0, generated.output
+    for relative, content in BAD_FILES.items():
+        (teei_env.landing / relative).write_bytes(content)
+
+    first = runner.invoke(teei_cli, ["run"])
+
+    assert first.exit_code == 1, first.output
+    failed = [load for load in loads(teei_env.engine) if load.status == "failed"]
+    assert sorted(load.file_name for load in failed) == sorted(BAD_FILES)
+    assert all(load.failure == "file" and load.error for load in failed)
+    # The failures are told first, each with its reason, before the table.
+    lines = [line for line in first.output.splitlines() if line.strip()]
+    assert all(line.startswith("failed: ") for line in lines[: len(BAD_FILES)]), first.output
+    succeeded = [load for load in loads(teei_env.engine) if load.status == "succeeded"]
+    assert {load.source for load in succeeded} == {"kintell", "buddy", "upskilling", "roster"}
+    with teei_env.engine.connect() as db:
+        for table in ("kintell_sessions", "buddy_matches", "credentials", "companies"):
+            assert db.execute(sa.text(f"SELECT count(*) FROM core.{table}")).scalar_one() > 0, table
+        pending = db.execute(sa.text("SELECT count(*) FROM ops.event_outbox WHERE sent_at IS NULL")).scalar_one()
+    assert pending == 0
+    on_streams = stream_counts(jetstream_clean)
+    assert on_streams["KINTELL"] > 0 and on_streams["BUDDY"] > 0 and on_streams["UPSKILLING"] > 0
+
+    again = runner.invoke(teei_cli, ["run"])
+
+    assert again.exit_code == 0, again.output
+    latest = loads(teei_env.engine)
+    assert len([load for load in latest if load.status == "failed"]) == len(BAD_FILES)  # still once each
+    held = [load for load in latest[len(failed) + len(succeeded) :] if load.file_name in BAD_FILES]
+    assert {load.status for load in held} == {"skipped"}
+    assert all("teei retry --load" in load.error for load in held)
+    assert "held: kintell/sessions_broken.csv" in again.output
+
+    # Changed bytes are a new file: tried at once, without any operator.
+    fixed = teei_env.landing / "kintell/sessions_broken.csv"
+    fixed.write_bytes(next((teei_env.landing / "kintell").glob("sessions_2*")).read_bytes() + b"\n")
+    result = load_csv_file(
+        teei_env.engine,
+        fixed,
+        get_entity("kintell", "sessions"),
+        timezone=teei_env.settings.tzinfo,
+        pseudonym_key="test-pseudonym-key",
+        file_name="kintell/sessions_broken.csv",
+    )
+    assert result.status == "succeeded" and result.error is None
+
+
+def test_retry_releases_a_failed_file_and_names_what_cannot_be_retried(teei_env: Any, jetstream_clean: str) -> None:
+    (teei_env.landing / "kintell").mkdir()
+    broken = teei_env.landing / "kintell/sessions_broken.csv"
+    broken.write_bytes(b"")
+    spec = get_entity("kintell", "sessions")
+    failed = load_csv_file(
+        teei_env.engine,
+        broken,
+        spec,
+        timezone=teei_env.settings.tzinfo,
+        pseudonym_key="k",
+        file_name="kintell/sessions_broken.csv",
+    )
+    held = load_csv_file(
+        teei_env.engine,
+        broken,
+        spec,
+        timezone=teei_env.settings.tzinfo,
+        pseudonym_key="k",
+        file_name="kintell/sessions_broken.csv",
+    )
+    assert failed.status == "failed" and held.status == "skipped"
+    runner = CliRunner()
+
+    unknown = runner.invoke(teei_cli, ["retry", "--load", str(failed.load_id + 1000)])
+    retried = runner.invoke(teei_cli, ["retry", "--load", str(failed.load_id)])
+
+    assert unknown.exit_code == 2
+    assert f"load {failed.load_id + 1000} cannot be retried: no such load" in unknown.output
+    assert retried.exit_code == 1, retried.output  # the same empty bytes fail again, once more
+    after = loads(teei_env.engine)
+    assert [load.status for load in after] == ["failed", "skipped", "failed"]
+    assert after[0].released_at is not None
