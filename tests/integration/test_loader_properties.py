@@ -31,18 +31,12 @@ from pydantic import ValidationError
 
 from connectors.csv_reader import ColumnPlan, plan_columns
 from connectors.registry import EntitySpec, get_entity
-from contracts.fields import NUMBER_PATTERN, TIMESTAMP_PATTERN, Kind, parse_timestamp
+from contracts.field_kinds import NUMBER_PATTERN, TIMESTAMP_PATTERN, WHITESPACE, Kind, parse_timestamp
+from contracts.fields import field_rules
 from contracts.kintell import KintellSessionRecord
 from teei.ingest.identity import hmac_pads, user_id_for_email
 from teei.ingest.loader import load_csv_file
-from teei.ingest.record_checks import (
-    WHITESPACE,
-    checked_select,
-    field_inputs,
-    field_rules,
-    scale_query,
-    session_settings,
-)
+from teei.ingest.record_checks import checked_select, field_inputs, scale_query, session_settings
 
 pytestmark = pytest.mark.integration
 
@@ -117,7 +111,7 @@ def sql_checked(
 def sql_unit_scaled(db: psycopg.Connection[Any], spec: EntitySpec, plan: ColumnPlan, stage: sql.Composable) -> set[str]:
     """The score fields the loader reads on 0..1 in this file (the loader's own query)."""
     inputs = field_inputs(spec, plan)
-    scored = [rule.name for rule in field_rules(spec) if rule.kind == Kind.SCORE and rule.name in plan.fields]
+    scored = [rule.name for rule in field_rules(spec.record) if rule.kind == Kind.SCORE and rule.name in plan.fields]
     if not scored:
         return set()
     decided = db.execute(scale_query({name: inputs[name] for name in scored}, stage)).fetchone()
@@ -182,7 +176,7 @@ def assert_agree(
     key: str,
 ) -> None:
     unit = unit_scaled(spec, header, rows)
-    kinds = {rule.name: rule.kind for rule in field_rules(spec)}
+    kinds = {rule.name: rule.kind for rule in field_rules(spec.record)}
     assert len(checked) == len(rows)
     for row, result in zip(rows, checked, strict=True):
         expected, broken = python_record(spec, header, row, zone, unit)
