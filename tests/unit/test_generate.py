@@ -1,8 +1,9 @@
 """`teei generate`: deterministic exports of every source, their messiness, and a manifest that is right.
 
 The manifest is checked against `reference_counts`, a small independent reading of the load rules
-(as docs/sources.md and docs/architecture.md describe them): records validated by the contracts, per-file 0..1 scale detection, mapping constants,
-in-file repeats, and upserts across files. The integration test checks the real loader.
+(as docs/sources.md and docs/architecture.md describe them): records validated by the contracts,
+per-file 0..1 scale detection, mapping constants, in-file repeats, and upserts across files. The
+integration test checks the real loader.
 """
 
 from __future__ import annotations
@@ -27,21 +28,19 @@ from connectors.registry import ENTITIES, EntitySpec, entity_for_file, get_entit
 from teei.devtools.generate import (
     BUNDLED_SAMPLE_DIR,
     CLEAN_STYLES,
-    COMPANIES,
     FAULTS,
     MANIFEST_NAME,
     MESSY_STYLES,
-    READINGS,
-    SPELLINGS,
-    UKRAINIAN_FIRST,
     FileCounts,
     Manifest,
     export_files,
     generate_exports,
     population_for,
     refresh_bundled_sample,
-    render_timestamp,
 )
+from teei.devtools.generate.names import COMPANIES, UKRAINIAN_FIRST
+from teei.devtools.generate.timestamps import READINGS, render_timestamp
+from teei.devtools.generate.writer import SPELLINGS
 
 OSLO = ZoneInfo("Europe/Oslo")
 
