@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from connectors.csv_reader import detect_encoding, sniff_delimiter
 from connectors.registry import ENTITIES, EntitySpec, entity_for_file, get_entity
+from contracts.fields import field_rules
 from teei.devtools.generate import (
     BUNDLED_SAMPLE_DIR,
     CLEAN_STYLES,
@@ -40,7 +41,6 @@ from teei.devtools.generate import (
 )
 from teei.devtools.generate.names import COMPANIES, UKRAINIAN_FIRST
 from teei.devtools.generate.timestamps import READINGS, render_timestamp
-from teei.devtools.generate.writer import SPELLINGS
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -318,11 +318,12 @@ def test_each_style_names_known_columns_and_spells_known_values() -> None:
             assert all(spec.mapping.canonical_field(extra) is None for extra in style.extras)
             required = {name for name, info in spec.record.model_fields.items() if info.is_required()}
             assert required - set(spec.mapping.constants) <= {field for field, _ in style.columns}
-    for (source, entity), fields in SPELLINGS.items():
-        mapping = get_entity(source, entity).mapping
-        for field, values in fields.items():
+    # The generator writes the mapping's own spellings of each value (`EntityMapping.spellings`).
+    for spec in ENTITIES.values():
+        for field, values in spec.mapping.spellings.items():
+            assert set(values) == set(next(rule.choices for rule in field_rules(spec.record) if rule.name == field))
             for canonical, spellings in values.items():
-                assert {mapping.normalise_value(field, spelling) for spelling in spellings} == {canonical}
+                assert {spec.mapping.normalise_value(field, spelling) for spelling in spellings} == {canonical}
 
 
 def test_messy_files_differ_in_encoding_delimiter_and_line_ends(messy: tuple[Path, Manifest]) -> None:

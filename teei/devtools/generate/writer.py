@@ -39,80 +39,6 @@ SCRUFFY_EMAIL_RATE = 0.1
 # Rows kept to be repeated or revised later.
 RECENT_ROWS = 64
 
-# How each export spells a canonical value: the natural spelling first, then what messy files also use.
-SPELLINGS: dict[tuple[str, str], dict[str, dict[str, tuple[str, ...]]]] = {
-    ("kintell", "sessions"): {
-        "session_type": {
-            "language": ("Language Connect", "Language", "language", "Language session"),
-            "mentorship": ("Mentorship", "Mentor session", "Mentoring", "mentorship"),
-        }
-    },
-    ("kintell", "ratings"): {
-        "from_role": {
-            "participant": ("participant", "Learner", "Newcomer", "Participant"),
-            "volunteer": ("volunteer", "Mentor", "Volunteers"),
-        }
-    },
-    ("buddy", "matches"): {
-        "status": {
-            "active": ("active", "Ongoing", "Open"),
-            "inactive": ("inactive", "Paused", "On hold"),
-            "ended": ("ended", "Closed", "Finished"),
-        }
-    },
-    ("buddy", "events"): {
-        "event_type": {
-            "hangout": ("hangout", "Coffee", "Meet-up", "Hang out"),
-            "activity": ("activity", "Outing", "Sports", "Excursion"),
-            "workshop": ("workshop", "Seminar", "Class", "Training"),
-        }
-    },
-    ("buddy", "checkins"): {
-        "mood": {
-            "great": ("great", "Very good", "Excellent", "5"),
-            "good": ("good", "Fine", "4"),
-            "okay": ("okay", "OK", "So so", "3"),
-            "struggling": ("struggling", "Not great", "2"),
-            "difficult": ("difficult", "Very bad", "Hard", "1"),
-        }
-    },
-    ("buddy", "feedback"): {
-        "from_role": {
-            "participant": ("participant", "Newcomer", "Mentee"),
-            "buddy": ("buddy", "Volunteer", "Mentor"),
-        }
-    },
-    ("upskilling", "ecornell"): {
-        "status": {
-            "enrolled": ("Not Started", "Registered", "enrolled"),
-            "in_progress": ("In Progress", "Started", "Active"),
-            "completed": ("Completed", "Complete", "Passed"),
-            "dropped": ("Withdrawn", "Cancelled", "Dropped out"),
-        }
-    },
-    ("upskilling", "itslearning"): {
-        "status": {
-            "enrolled": ("Assigned", "Not started", "Invited"),
-            "in_progress": ("Active", "Ongoing", "In progress"),
-            "completed": ("Passed", "Finished", "Done"),
-            "dropped": ("Unenrolled", "Removed", "Inactive"),
-        }
-    },
-    ("upskilling", "credentials"): {
-        "provider": {
-            "ecornell": ("eCornell", "Cornell", "e-Cornell"),
-            "itslearning": ("itslearning", "its learning", "itsLearning"),
-        },
-        "credential_type": {
-            "certificate": ("Certificate", "Cert", "Certification"),
-            "badge": ("Badge", "Digital badge", "Open Badge"),
-            "diploma": ("Diploma",),
-            "transcript": ("Transcript", "Record of achievement"),
-        },
-    },
-}
-
-
 @dataclass(frozen=True)
 class Style:
     """How one export file is written."""
@@ -363,7 +289,8 @@ class ExportWriter:
     def _renderer(self, name: str, kind: Kind) -> Callable[[Any], str] | None:
         """How `name`'s values are written in this file; None for timestamps (in the row's reading)."""
         mess, style = self.mess, self.style
-        spellings = SPELLINGS.get((self.spec.source, self.spec.entity), {}).get(name)
+        # The mapping's spellings of each value, the export's usual one first (see connectors.mapping).
+        spellings = self.spec.mapping.spellings.get(name)
         if spellings is not None:
             if mess is None:
                 return lambda value: spellings[value][0]
