@@ -21,8 +21,8 @@ itself when exports write that), and `teei generate` writes exactly these (`spel
 
 from __future__ import annotations
 
-import re
 import dataclasses
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path

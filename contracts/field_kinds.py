@@ -23,6 +23,7 @@ passes: `context["timezone"]`, a `tzinfo` for naive timestamps (UTC when absent)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -88,6 +89,21 @@ def _context(info: ValidationInfo) -> dict[str, Any]:
     return context if isinstance(context, dict) else {}
 
 
+def _read_matching(pattern: str, normalise: Callable[[str], str]) -> Callable[[Any, ValidationInfo], Any]:
+    """The reading of a text that, trimmed and normalised (lower-cased, say), must match `pattern`;
+    anything but text is left to pydantic's own validation."""
+
+    def read(value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = normalise(value.strip())
+        if re.fullmatch(pattern, text) is None:
+            raise Refused
+        return text
+
+    return read
+
+
 # --- shared by every kind ---------------------------------------------------------------------------
 
 # Whitespace trimmed from every value: exactly what Python's str.strip() removes (`str.isspace`),
@@ -124,15 +140,6 @@ ENUM = FieldKind(
 EMAIL_PATTERN = rf"^[^@{WHITESPACE}]+@([^@{WHITESPACE}.]+\.)+[^@{WHITESPACE}.]+$"
 
 
-def _read_email(value: Any, info: ValidationInfo) -> Any:
-    if not isinstance(value, str):
-        return value
-    email = value.strip().lower()
-    if re.fullmatch(EMAIL_PATTERN, email) is None:
-        raise Refused
-    return email
-
-
 EMAIL = FieldKind(
     Kind.EMAIL,
     holds="email (trimmed, lower-cased; identifies a person)",
@@ -140,7 +147,7 @@ EMAIL = FieldKind(
     sql="CASE WHEN lower({v} COLLATE pg_unicode_fast) ~ {pattern} THEN lower({v} COLLATE pg_unicode_fast) END",
     refusal="is not a valid email address",
     pattern=EMAIL_PATTERN,
-    parse=_read_email,
+    parse=_read_matching(EMAIL_PATTERN, str.lower),
 )
 
 # --- timestamp --------------------------------------------------------------------------------------
@@ -228,22 +235,13 @@ CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 CEFR_PATTERN = "^(" + "|".join(CEFR_LEVELS) + ")$"
 
 
-def _read_cefr_level(value: Any, info: ValidationInfo) -> Any:
-    if not isinstance(value, str):
-        return value
-    level = value.strip().upper()
-    if re.fullmatch(CEFR_PATTERN, level) is None:
-        raise Refused
-    return level
-
-
 CEFR = FieldKind(
     Kind.CEFR,
     holds="CEFR level A1–C2",
     sql="CASE WHEN upper({v}) ~ {pattern} THEN upper({v}) END",
     refusal="is not a CEFR level (A1, A2, B1, B2, C1 or C2)",
     pattern=CEFR_PATTERN,
-    parse=_read_cefr_level,
+    parse=_read_matching(CEFR_PATTERN, str.upper),
 )
 
 # --- list -------------------------------------------------------------------------------------------
@@ -275,7 +273,6 @@ TEXT_LIST = FieldKind(
 # A decimal number (after a decimal comma became a point), as Python and PostgreSQL both read it:
 # not `float()`'s wider syntax (exponents, `inf`, `nan`, `1_000`, non-ASCII digits).
 NUMBER_PATTERN = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
-NUMBER_SQL = "CASE WHEN replace({v}, ',', '.') ~ {pattern} THEN replace({v}, ',', '.')::numeric END"
 
 
 def _decimal(value: str) -> Decimal:
@@ -293,7 +290,7 @@ def _read_number(value: Any, info: ValidationInfo) -> Any:
 NUMBER = FieldKind(
     Kind.NUMBER,
     holds="number",
-    sql=NUMBER_SQL,
+    sql="CASE WHEN replace({v}, ',', '.') ~ {pattern} THEN replace({v}, ',', '.')::numeric END",
     # As the raw column stores it (numeric(7, 2)), so `92.5` and `92.50` hash as one value.
     stored="round({value}, 2)",
     refusal="is not a number",
@@ -326,14 +323,13 @@ def _read_score(value: Any, info: ValidationInfo) -> Any:
     return float(((number - bottom) / (top - bottom)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
-SCORE = FieldKind(
-    Kind.SCORE,
+# A score's text is read as a number (pattern, SQL, refusal); then scaled.
+SCORE = dataclasses.replace(
+    NUMBER,
+    kind=Kind.SCORE,
     holds="score",
-    sql=NUMBER_SQL,
     # `{low}`, `{high}`: the file's scale of the column, decided by the loader (0..1 or the mapping's).
     stored="round(({value} - {low}) / ({high} - {low}), 4)",
-    refusal="is not a number",
-    pattern=NUMBER_PATTERN,
     parse=_read_score,
 )
 

@@ -30,8 +30,9 @@ from contracts.fields import FieldRule, field_rules
 ZERO_TO_ONE = (0.0, 1.0)
 
 
-def _template(template: str, field_kind: FieldKind, **parts: sql.Composable) -> sql.Composed:
-    """A kind's SQL template with its parts, `{pattern}` being the kind's pattern."""
+def kind_expression(template: str, field_kind: FieldKind, **parts: sql.Composable) -> sql.Composed:
+    """One of `field_kind`'s SQL templates (its `sql`, say) composed with `parts` (`v`, the trimmed
+    text) and the kind's pattern as `{pattern}`."""
     if field_kind.pattern is not None:
         parts["pattern"] = sql.Literal(field_kind.pattern)
     return sql.SQL(template).format(**parts)
@@ -41,7 +42,7 @@ def scale_query(fields: dict[str, sql.Composable], stage: sql.Composable) -> sql
     """One row: per score field, whether the file's column is on 0..1 (see the module doc)."""
     checks = []
     for expression in fields.values():
-        number = _template(NUMBER.sql, NUMBER, v=expression)
+        number = kind_expression(NUMBER.sql, NUMBER, v=expression)
         checks.append(
             sql.SQL("coalesce(bool_and({n} BETWEEN 0 AND 1) AND bool_or({n} = 0 OR {n} <> trunc({n})), false)").format(
                 n=number
@@ -70,7 +71,7 @@ def field_inputs(spec: EntitySpec, plan: ColumnPlan) -> dict[str, sql.Composable
 def _typed(rule: FieldRule, spec: EntitySpec, v: sql.Composable) -> sql.Composable:
     """The expression converting input `v` to the field's value; NULL when it does not convert."""
     if rule.kind != Kind.ENUM:
-        return _template(rule.field_kind.sql, rule.field_kind, v=v)
+        return kind_expression(rule.field_kind.sql, rule.field_kind, v=v)
     spellings = {normalise_header(choice): choice for choice in rule.choices}
     spellings.update(spec.mapping.values.get(rule.name, {}))
     cases = sql.SQL(" ").join(
@@ -79,7 +80,7 @@ def _typed(rule: FieldRule, spec: EntitySpec, v: sql.Composable) -> sql.Composab
         if choice in rule.choices
     )
     choices = sql.SQL(", ").join(map(sql.Literal, rule.choices))
-    return _template(rule.field_kind.sql, rule.field_kind, v=v, choices=choices, cases=cases)
+    return kind_expression(rule.field_kind.sql, rule.field_kind, v=v, choices=choices, cases=cases)
 
 
 def _quoted(v: sql.Composable) -> sql.Composable:
