@@ -39,6 +39,7 @@ SCRUFFY_EMAIL_RATE = 0.1
 # Rows kept to be repeated or revised later.
 RECENT_ROWS = 64
 
+
 @dataclass(frozen=True)
 class Style:
     """How one export file is written."""
