@@ -35,8 +35,7 @@ import psycopg
 
 from connectors.registry import get_entity
 from orchestration.defs.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_environment
-from teei.devtools.generate import generate_exports
-from teei.devtools.samples import write_kintell_sessions
+from teei.devtools.generate import generate_exports, write_kintell_sessions
 from teei.devtools.services import EmbeddedNats, EmbeddedPostgres, free_port
 from teei.ingest.loader import load_csv_file
 from teei.platform.database import create_db_engine, with_database

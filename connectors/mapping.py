@@ -5,7 +5,7 @@ A connector's `mapping.yaml` has one section per entity:
     sessions:
       aliases:            # canonical field -> other header spellings (every field listed, even with [])
         participant_email: [learner email, newcomer email]
-      values:             # canonical field -> canonical value -> source spellings
+      values:             # canonical field -> canonical value -> source spellings, the usual one first
         session_type:
           language: [Language Connect, Language]
       scales:             # canonical field -> [low, high] of the source scale (unless a file is on 0..1)
@@ -13,12 +13,15 @@ A connector's `mapping.yaml` has one section per entity:
       constants:          # canonical field -> value, for a field an export never carries
         provider: ecornell
 
-Headers and values are compared in their normalised form (`normalise_header`), so the file lists
-only spellings that differ in more than case, spacing or punctuation.
+Headers and values are compared in their normalised form (`normalise_header`), so for reading the
+file needs only spellings that differ in more than case, spacing or punctuation. A value's spellings
+are also how exports write it: the first is the one a source's own export uses (the canonical value
+itself when exports write that), and `teei generate` writes exactly these (`spellings`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,7 +30,9 @@ from typing import Any
 
 import yaml
 
-_NOT_ALPHANUMERIC = re.compile(r"[\W_]+")
+from contracts.field_kinds import NOT_ALPHANUMERIC_PATTERN
+
+_NOT_ALPHANUMERIC = re.compile(NOT_ALPHANUMERIC_PATTERN)
 
 
 # Cached: the same few headers and values (session types, levels) come back on every row.
@@ -48,6 +53,9 @@ class EntityMapping:
     values: dict[str, dict[str, str]]
     scales: dict[str, tuple[float, float]]
     constants: dict[str, str]
+    spellings: dict[str, dict[str, tuple[str, ...]]] = dataclasses.field(default_factory=dict)
+    """Canonical field -> canonical value -> its spellings as the file lists them, the usual one first
+    (the value itself when it lists none)."""
 
     def canonical_field(self, header: str) -> str | None:
         """The canonical field a source header means, or None when the mapping does not know it."""
@@ -78,9 +86,11 @@ def load_mapping(path: Path, entity: str) -> EntityMapping:
     if not isinstance(section, dict):
         raise ValueError(f"{path}: no '{entity}' section")
     aliases = _invert(section.get("aliases"), f"{path}: {entity}.aliases")
-    values = {
-        field: _invert(table, f"{path}: {entity}.values.{field}")
-        for field, table in _mapping_of(section.get("values") or {}, f"{path}: {entity}.values").items()
+    value_tables = _mapping_of(section.get("values") or {}, f"{path}: {entity}.values")
+    values = {field: _invert(table, f"{path}: {entity}.values.{field}") for field, table in value_tables.items()}
+    spellings = {
+        str(field): {str(value): tuple(map(str, listed or [value])) for value, listed in table.items()}
+        for field, table in value_tables.items()
     }
     scales: dict[str, tuple[float, float]] = {}
     for field, bounds in _mapping_of(section.get("scales") or {}, f"{path}: {entity}.scales").items():
@@ -92,7 +102,7 @@ def load_mapping(path: Path, entity: str) -> EntityMapping:
         str(field): str(value)
         for field, value in _mapping_of(section.get("constants") or {}, f"{path}: {entity}.constants").items()
     }
-    return EntityMapping(aliases=aliases, values=values, scales=scales, constants=constants)
+    return EntityMapping(aliases=aliases, values=values, scales=scales, constants=constants, spellings=spellings)
 
 
 def _mapping_of(value: Any, where: str) -> dict[str, Any]:

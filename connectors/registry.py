@@ -7,6 +7,7 @@ one `EntitySpec` here; the loader, the ingest assets and the landing sensor all 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from connectors.mapping import EntityMapping, load_mapping
@@ -61,6 +62,10 @@ class EntitySpec:
         )
 
 
+# Found through the installed package, so a wheel works from anywhere.
+_CONNECTORS_DIR = Path(str(files("connectors")))
+
+
 def _spec(
     source: str,
     entity: str,
@@ -77,7 +82,7 @@ def _spec(
         raw_table=raw_table or f"{source}_{entity}",
         natural_key=natural_key,
         record=record,
-        mapping=load_mapping(Path(__file__).parent / source / "mapping.yaml", entity),
+        mapping=load_mapping(_CONNECTORS_DIR / source / "mapping.yaml", entity),
         identities=identities or {},
     )
 

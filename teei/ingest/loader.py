@@ -38,12 +38,12 @@ from psycopg import sql
 
 from connectors.csv_reader import ColumnPlan, CsvExport, open_export, plan_columns
 from connectors.registry import EntitySpec
-from contracts.fields import Kind
+from contracts.field_kinds import Kind
+from contracts.fields import field_rules
 from teei.ingest.identity import hmac_pads
 from teei.ingest.record_checks import (
     checked_select,
     field_inputs,
-    field_rules,
     raw_record,
     scale_query,
     session_settings,
@@ -294,7 +294,7 @@ def _load(
         connection.execute(sql.SQL("ANALYZE {}").format(stage))
 
     inputs = field_inputs(spec, plan)
-    scored = [rule.name for rule in field_rules(spec) if rule.kind == Kind.SCORE and rule.name in plan.fields]
+    scored = [rule.name for rule in field_rules(spec.record) if rule.kind == Kind.SCORE and rule.name in plan.fields]
     zero_to_one: set[str] = set()
     if scored and rows_in:
         with _step("deciding score scales", file_name):

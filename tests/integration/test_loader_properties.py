@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -27,22 +27,28 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 from psycopg.rows import dict_row
-from pydantic import ValidationError
+from pydantic import BeforeValidator, TypeAdapter, ValidationError
 
 from connectors.csv_reader import ColumnPlan, plan_columns
 from connectors.registry import EntitySpec, get_entity
-from contracts.fields import NUMBER_PATTERN, TIMESTAMP_PATTERN, Kind, parse_timestamp
+from contracts import field_kinds
+from contracts.field_kinds import (
+    EMAIL,
+    INTEGER,
+    NUMBER,
+    NUMBER_PATTERN,
+    TIMESTAMP_PATTERN,
+    TRIMMED_SQL,
+    WHITESPACE,
+    FieldKind,
+    Kind,
+    parse_timestamp,
+)
+from contracts.fields import CefrLevel, Email, WholeNumber, field_rules
 from contracts.kintell import KintellSessionRecord
 from teei.ingest.identity import hmac_pads, user_id_for_email
 from teei.ingest.loader import load_csv_file
-from teei.ingest.record_checks import (
-    WHITESPACE,
-    checked_select,
-    field_inputs,
-    field_rules,
-    scale_query,
-    session_settings,
-)
+from teei.ingest.record_checks import checked_select, field_inputs, kind_expression, scale_query, session_settings
 
 pytestmark = pytest.mark.integration
 
@@ -117,7 +123,7 @@ def sql_checked(
 def sql_unit_scaled(db: psycopg.Connection[Any], spec: EntitySpec, plan: ColumnPlan, stage: sql.Composable) -> set[str]:
     """The score fields the loader reads on 0..1 in this file (the loader's own query)."""
     inputs = field_inputs(spec, plan)
-    scored = [rule.name for rule in field_rules(spec) if rule.kind == Kind.SCORE and rule.name in plan.fields]
+    scored = [rule.name for rule in field_rules(spec.record) if rule.kind == Kind.SCORE and rule.name in plan.fields]
     if not scored:
         return set()
     decided = db.execute(scale_query({name: inputs[name] for name in scored}, stage)).fetchone()
@@ -182,7 +188,7 @@ def assert_agree(
     key: str,
 ) -> None:
     unit = unit_scaled(spec, header, rows)
-    kinds = {rule.name: rule.kind for rule in field_rules(spec)}
+    kinds = {rule.name: rule.kind for rule in field_rules(spec.record)}
     assert len(checked) == len(rows)
     for row, result in zip(rows, checked, strict=True):
         expected, broken = python_record(spec, header, row, zone, unit)
@@ -450,6 +456,62 @@ def test_the_sql_reads_a_timestamp_exactly_when_parse_timestamp_does(
         expected = parse_timestamp(text, ZoneInfo(zone)) if text.strip() else None
         refused = bool(text.strip()) and expected is None
         assert (result["scheduled_at"], bool(result["reasons"])) == (expected, refused), (text, result["reasons"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Each kind of the rule table: its SQL and its Python reading agree text by text
+# ---------------------------------------------------------------------------------------------
+
+# Whitespace of every kind inside an address (none is allowed), and addresses around the edges.
+EMAILS_WITH_SPACES = (
+    st.tuples(EMAIL_PART, st.sampled_from(WHITESPACE), EMAIL_PART)
+    .map(
+        lambda parts: st.sampled_from([f"{parts[0]}{parts[1]}{parts[2]}@x.no", f"a@{parts[0]}{parts[1]}{parts[2]}.no"])
+    )
+    .flatmap(lambda strategy: strategy)
+)
+# Around the bound of 9 significant digits, with leading zeros and zero fractions.
+LARGE_WHOLE_NUMBERS = st.tuples(
+    st.sampled_from(["", "+", "-"]),
+    st.sampled_from(["", "0", "000"]),
+    st.one_of(st.integers(10**8 - 5, 10**8 + 5), st.integers(10**9 - 5, 10**9 + 5), st.integers(0, 10**15)),
+    st.sampled_from(["", ".0", ".00"]),
+).map(lambda parts: f"{parts[0]}{parts[1]}{parts[2]}{parts[3]}")
+KIND_CASES: list[tuple[FieldKind, Any, st.SearchStrategy[str | None]]] = [
+    (EMAIL, Email, st.one_of(EMAILS, EMAILS_WITH_SPACES)),
+    (INTEGER, WholeNumber, st.one_of(WHOLE_NUMBERS, LARGE_WHOLE_NUMBERS)),
+    (field_kinds.CEFR, CefrLevel, CEFR),
+    (NUMBER, Annotated[float, BeforeValidator(NUMBER.validate)], scores(-1000, 1000)),
+]
+
+
+def python_reading(adapter: TypeAdapter[Any], text: str) -> Any:
+    """The record's reading of a text: its value, or None when the field would be refused."""
+    try:
+        return adapter.validate_python(text)
+    except ValidationError:
+        return None
+
+
+@BATCHES
+@given(data=st.data(), case=st.sampled_from(KIND_CASES))
+def test_each_kind_reads_a_text_in_sql_exactly_as_the_record_does(
+    db: psycopg.Connection[Any], data: st.DataObject, case: tuple[FieldKind, Any, st.SearchStrategy[str | None]]
+) -> None:
+    """The rule table's one pattern per kind (the email pattern, the whole-number bound of 9
+    significant digits...) read by PostgreSQL and by the pydantic type: the same value, or refused by both."""
+    field_kind, python_type, texts = case
+    values = [text for text in data.draw(st.lists(texts, min_size=1, max_size=40)) if text and text.strip()]
+    trimmed = sql.SQL(TRIMMED_SQL).format(v=sql.Identifier("t"), whitespace=sql.Literal(WHITESPACE))
+    query = sql.SQL("SELECT {} FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n").format(
+        kind_expression(field_kind.sql, field_kind, v=trimmed)
+    )
+    read = [row[0] for row in db.execute(query, (values,)).fetchall()]
+    adapter: TypeAdapter[Any] = TypeAdapter(python_type)
+
+    for text, in_sql in zip(values, read, strict=True):
+        expected = python_reading(adapter, text)
+        assert (float(in_sql) if isinstance(in_sql, Decimal) else in_sql) == expected, (text, in_sql, expected)
 
 
 PROGRESS_HEADER = ["user_email", "course_id", "status", "progress_percent", "final_score", "started_at"]

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.registry import ENTITIES, EntitySpec, get_entity
-from contracts.fields import parse_timestamp
+from contracts.field_kinds import parse_timestamp
 from teei.ingest.identity import user_id_for_email
 from teei.ingest.loader import LoadResult, load_csv_file, load_rows
 

@@ -25,24 +25,22 @@ from pydantic import ValidationError
 
 from connectors.csv_reader import detect_encoding, sniff_delimiter
 from connectors.registry import ENTITIES, EntitySpec, entity_for_file, get_entity
+from contracts.fields import field_rules
 from teei.devtools.generate import (
     BUNDLED_SAMPLE_DIR,
     CLEAN_STYLES,
-    COMPANIES,
     FAULTS,
     MANIFEST_NAME,
     MESSY_STYLES,
-    READINGS,
-    SPELLINGS,
-    UKRAINIAN_FIRST,
     FileCounts,
     Manifest,
     export_files,
     generate_exports,
     population_for,
     refresh_bundled_sample,
-    render_timestamp,
 )
+from teei.devtools.generate.names import COMPANIES, UKRAINIAN_FIRST
+from teei.devtools.generate.timestamps import READINGS, render_timestamp
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -320,11 +318,12 @@ def test_each_style_names_known_columns_and_spells_known_values() -> None:
             assert all(spec.mapping.canonical_field(extra) is None for extra in style.extras)
             required = {name for name, info in spec.record.model_fields.items() if info.is_required()}
             assert required - set(spec.mapping.constants) <= {field for field, _ in style.columns}
-    for (source, entity), fields in SPELLINGS.items():
-        mapping = get_entity(source, entity).mapping
-        for field, values in fields.items():
+    # The generator writes the mapping's own spellings of each value (`EntityMapping.spellings`).
+    for spec in ENTITIES.values():
+        for field, values in spec.mapping.spellings.items():
+            assert set(values) == set(next(rule.choices for rule in field_rules(spec.record) if rule.name == field))
             for canonical, spellings in values.items():
-                assert {mapping.normalise_value(field, spelling) for spelling in spellings} == {canonical}
+                assert {spec.mapping.normalise_value(field, spelling) for spelling in spellings} == {canonical}
 
 
 def test_messy_files_differ_in_encoding_delimiter_and_line_ends(messy: tuple[Path, Manifest]) -> None:

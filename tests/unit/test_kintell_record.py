@@ -138,8 +138,9 @@ def test_durations_within_one_to_480_minutes_are_kept(text: str, minutes: int) -
     [
         ("0", "Input should be greater than or equal to 1"),
         ("900", "Input should be less than or equal to 480"),
-        ("abc", "Input should be a valid integer, unable to parse string as an integer"),
-        ("45.5", "Input should be a valid integer, unable to parse string as an integer"),
+        ("abc", "'abc' is not a whole number"),
+        ("45.5", "'45.5' is not a whole number"),
+        ("1234567890", "'1234567890' is not a whole number"),  # more digits than the raw table's integer holds
     ],
 )
 def test_durations_outside_the_bounds_or_not_whole_numbers_are_refused(text: str, message: str) -> None:

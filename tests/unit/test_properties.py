@@ -20,9 +20,8 @@ from hypothesis import strategies as st
 
 from connectors.mapping import normalise_header
 from connectors.registry import ENTITIES, EntitySpec
-from contracts.fields import TIMESTAMP_PATTERN, parse_timestamp
+from contracts.field_kinds import TIMESTAMP_PATTERN, WHITESPACE, parse_timestamp
 from teei.ingest.identity import hmac_pads, user_id_for_email
-from teei.ingest.record_checks import WHITESPACE
 
 CONNECTORS = Path(__file__).resolve().parents[2] / "connectors"
 OSLO = ZoneInfo("Europe/Oslo")

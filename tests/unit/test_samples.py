@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from connectors.registry import KINTELL_SESSIONS
 from contracts.kintell import KintellSessionRecord
-from teei.devtools.samples import KINTELL_SESSION_HEADERS, SESSION_FAULTS, write_kintell_sessions
+from teei.devtools.generate.samples import KINTELL_SESSION_HEADERS, SESSION_FAULTS, write_kintell_sessions
 
 OSLO = ZoneInfo("Europe/Oslo")
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from connectors.mapping import normalise_header
 from connectors.registry import ENTITIES, EntitySpec
-from teei.ingest.record_checks import FieldRule, field_rules
+from contracts.field_kinds import SCORE_SCALE, Kind
+from contracts.fields import FieldRule, field_rules
 
 # Run from the checkout: the page is part of the repository, not of the package.
 DOCS_PATH = Path("docs") / "sources.md"
@@ -39,24 +40,12 @@ Every file is read the same way (`connectors/csv_reader.py`, `teei/ingest/loader
 
 
 def _rule_text(rule: FieldRule, spec: EntitySpec) -> str:
-    if rule.kind == "enum":
-        return "one of " + ", ".join(f"`{choice}`" for choice in rule.choices)
-    text = {
-        "text": "text",
-        "email": "email (trimmed, lower-cased; identifies a person)",
-        "timestamp": "date/time",
-        "cefr": "CEFR level A1–C2",
-        "text_list": "list separated by `;`, `\\|` or `,`",
-        "score": "score",
-        "number": "number",
-        "integer": "whole number",
-        "json": "JSON object or array",
-    }[rule.kind]
-    if rule.kind == "score":
-        low, high = spec.mapping.scales.get(rule.name, (1.0, 5.0))
+    text = rule.field_kind.holds.format(choices=", ".join(f"`{choice}`" for choice in rule.choices))
+    if rule.kind == Kind.SCORE:
+        low, high = spec.mapping.scales.get(rule.name, SCORE_SCALE)
         text += f" on {low:g}–{high:g} or 0–1, stored 0–1"
-    if rule.low is not None or rule.high is not None:
-        text += f", {rule.low:g}–{rule.high:g}" if rule.low is not None and rule.high is not None else ""
+    if rule.low is not None and rule.high is not None:
+        text += f", {rule.low:g}–{rule.high:g}"
     return text
 
 
@@ -79,7 +68,7 @@ def render() -> str:
             lines.append(f"- order: {chronology}")
         lines.append("\n| field | required | holds | also read from (normalised header) |")
         lines.append("|---|---|---|---|")
-        for rule in field_rules(spec):
+        for rule in field_rules(spec.record):
             aliases = sorted(
                 alias
                 for alias, field in spec.mapping.aliases.items()

@@ -1,5 +1,5 @@
 """One large Kintell sessions export with exactly as many bad and repeated rows as asked: for the
-benchmarks and the tests of the loader. (Every source at once, messy or clean: `teei.devtools.generate`.)
+benchmarks and the tests of the loader. (Every source at once, messy or clean: `generate_exports`.)
 
 The same arguments always write the same bytes. Rows are written as they are made, so a file of a
 million rows needs no more memory than one of ten.
@@ -12,19 +12,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from connectors.registry import KINTELL_SESSIONS
-from teei.devtools.generate import (
-    CLEAN_STYLES,
-    FAULTS,
-    Dice,
-    ExportWriter,
-    Population,
-    hold_session,
-    kintell_session,
-)
+from teei.devtools.generate.kintell import SESSION_COLUMNS, SESSION_FAULTS, SESSIONS, hold_session, kintell_session
+from teei.devtools.generate.people import Population
+from teei.devtools.generate.randomness import Dice
+from teei.devtools.generate.writer import ExportWriter
 
-KINTELL_SESSION_HEADERS = tuple(header for _, header in CLEAN_STYLES[("kintell", "sessions")].columns)
-SESSION_FAULTS = FAULTS[("kintell", "sessions")]
-"""The ways a bad row is broken, one each, in this order (then again from the top)."""
+KINTELL_SESSION_HEADERS = tuple(header for _, header in SESSION_COLUMNS)
 # Exact repeats are drawn from the most recent good rows: bounded memory.
 RECENT_ROWS = 200
 
@@ -62,7 +55,7 @@ def write_kintell_sessions(
             specials.append(position)
     bad_at, duplicate_at = set(specials[:bad_rows]), set(specials[bad_rows:])
     recent: deque[list[str]] = deque(maxlen=RECENT_ROWS)
-    writer = ExportWriter(path.parent, path.name, KINTELL_SESSIONS, CLEAN_STYLES[("kintell", "sessions")])
+    writer = ExportWriter(path.parent, path.name, KINTELL_SESSIONS, SESSIONS.clean)
     random, participants = dice.random, people.participants
     breakages = 0
     for position in range(total):
