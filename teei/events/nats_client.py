@@ -60,6 +60,9 @@ class PublishOutcome:
     error: str | None = None
 
 
+DRAIN_TIMEOUT_S = 5.0
+
+
 @contextlib.asynccontextmanager
 async def connect(
     url: str, *, name: str = "teei", connect_timeout: float = 2.0, stay_connected: bool = False
@@ -78,8 +81,14 @@ async def connect(
     else:
         # nats-py reads 0 as "retry forever"; 1 means: try, retry once, then raise NoServersError.
         options = {"allow_reconnect": False, "max_reconnect_attempts": 1, "reconnect_time_wait": 0.2}
+    # drain_timeout bounds the goodbye to a server that went away, so no caller waits on a dead link.
     connection = await nats.connect(
-        url, name=name, connect_timeout=connect_timeout, error_cb=_log_connection_error, **options
+        url,
+        name=name,
+        connect_timeout=connect_timeout,
+        drain_timeout=DRAIN_TIMEOUT_S,
+        error_cb=_log_connection_error,
+        **options,
     )
     try:
         yield connection

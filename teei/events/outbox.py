@@ -377,16 +377,18 @@ async def publish_outbox_async(engine: sa.Engine, nats_url: str, *, batch_size: 
     except Exception as exc:  # connection refused, timeouts, server gone mid-batch
         error = f"{type(exc).__name__}: {exc}"
         log.warning("publishing the outbox stopped: %s", error)
+        # Every row this publish left pending says so, not only the first batch; rows another publisher
+        # holds right now are its to account for.
         with engine.begin() as db:
             db.execute(
                 sa.text(
                     """
                     UPDATE ops.event_outbox SET attempts = attempts + 1, last_error = :error
                      WHERE event_id IN (SELECT event_id FROM ops.event_outbox WHERE sent_at IS NULL
-                                         ORDER BY created_at, event_id LIMIT :batch)
+                                        FOR UPDATE SKIP LOCKED)
                     """
                 ),
-                {"error": error, "batch": batch_size},
+                {"error": error},
             )
         return PublishReport(counts.sent, counts.failed, pending_events(engine), error)
     return PublishReport(counts.sent, counts.failed, pending_events(engine))

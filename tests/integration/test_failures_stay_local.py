@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,8 +11,11 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from connectors.registry import get_entity
+from contracts.events import KintellSessionCompletedV2
 from teei.cli.main import app as teei_cli
+from teei.devtools.services import free_port
 from teei.events import nats_client
+from teei.events.outbox import publish_outbox, stage_payloads
 from teei.ingest.loader import load_csv_file
 
 pytestmark = pytest.mark.integration
@@ -124,3 +128,28 @@ def test_retry_releases_a_failed_file_and_names_what_cannot_be_retried(teei_env:
     after = loads(teei_env.engine)
     assert [load.status for load in after] == ["failed", "skipped", "failed"]
     assert after[0].released_at is not None
+
+
+def test_a_failed_publish_records_attempts_and_the_error_on_every_pending_row(engine: sa.Engine) -> None:
+    payloads = [
+        KintellSessionCompletedV2(
+            session_id=f"S-{i}",
+            session_type="language",
+            participant_user_id=f"{i:064x}",
+            volunteer_user_id="b" * 64,
+            completed_at=datetime(2026, 10, 1, 10, tzinfo=UTC),
+            duration_seconds=3600,
+            cefr_level="B1",
+        )
+        for i in range(25)
+    ]
+    with engine.begin() as db:
+        stage_payloads(db, payloads)
+
+    report = publish_outbox(engine, f"nats://127.0.0.1:{free_port()}", batch_size=10)
+
+    assert report.sent == 0 and report.pending == 25 and report.error
+    with engine.connect() as db:
+        accounted = db.execute(sa.text("SELECT attempts, last_error FROM ops.event_outbox")).all()
+    assert len(accounted) == 25
+    assert all(row.attempts == 1 and row.last_error == report.error for row in accounted)
