@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -47,6 +49,7 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
             last_load: int = db.execute(sa.text("SELECT coalesce(max(load_id), 0) FROM ops.loads")).scalar_one()
         run_id = str(uuid.uuid4())
         with DagsterInstance.get() as instance:
+            mark_abandoned_runs(instance)
             outcome: dict[str, Any] = {}
 
             def execute() -> None:
@@ -55,7 +58,7 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
                         instance=instance,
                         run_id=run_id,
                         raise_on_error=False,
-                        tags={"teei/trigger": "teei run"},
+                        tags={TRIGGER_TAG: "teei run", HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())},
                         # The run's log goes to the log file below (and the Dagster UI); the terminal shows
                         # progress and a summary.
                         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
@@ -88,6 +91,42 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
         return summary
     finally:
         engine.dispose()
+
+
+TRIGGER_TAG = "teei/trigger"
+HOST_TAG = "teei/host"
+PID_TAG = "teei/pid"
+
+
+def mark_abandoned_runs(instance: Any) -> list[str]:
+    """Mark failed the runs of `teei run` on this host whose process is gone (killed, or lost its
+    database mid-run), so none stays STARTED in Dagster's storage for ever; returns their ids."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    unfinished = instance.get_runs(
+        filters=RunsFilter(
+            statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED],
+            tags={TRIGGER_TAG: "teei run", HOST_TAG: socket.gethostname()},
+        )
+    )
+    marked = []
+    for run in unfinished:
+        pid = int(run.tags.get(PID_TAG, "0") or 0)
+        if pid and _process_alive(pid):
+            continue
+        instance.report_run_failed(run, message=f"the `teei run` process ({pid or 'unknown'}) that ran it is gone")
+        marked.append(run.run_id)
+    return marked
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _watch(instance: Any, run_id: str, worker: threading.Thread, total: int, on_progress: Any) -> int:

@@ -33,6 +33,9 @@ def ensure_dagster_home(settings: Settings) -> Path:
             "class": "QueuedRunCoordinator",
             "config": {"max_concurrent_runs": 2},
         },
+        # The daemon marks a run whose worker died (killed, out of memory, host lost) failed instead of
+        # leaving it STARTED for ever; `teei run` does the same for its own runs when it next starts.
+        "run_monitoring": {"enabled": True, "start_timeout_seconds": 180, "max_resume_run_attempts": 0},
         "telemetry": {"enabled": False},
         "nux": {"enabled": False},
     }

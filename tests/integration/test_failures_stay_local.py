@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -153,3 +159,30 @@ def test_a_failed_publish_records_attempts_and_the_error_on_every_pending_row(en
         accounted = db.execute(sa.text("SELECT attempts, last_error FROM ops.event_outbox")).all()
     assert len(accounted) == 25
     assert all(row.attempts == 1 and row.last_error == report.error for row in accounted)
+
+
+def test_a_killed_run_is_marked_failed_in_dagster_by_the_next_run(teei_env: Any, jetstream_clean: str) -> None:
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    runner = CliRunner()
+    assert runner.invoke(teei_cli, ["generate", "--scale", "20", "--out", str(teei_env.landing)]).exit_code == 0
+    teei = Path(sys.executable).with_name("teei")
+    killed = subprocess.Popen(
+        [str(teei), "run"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(load.status == "succeeded" for load in loads(teei_env.engine)):
+            assert killed.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
+            time.sleep(0.2)
+    finally:
+        os.killpg(killed.pid, signal.SIGKILL)
+        killed.wait()
+
+    again = runner.invoke(teei_cli, ["run"])
+
+    assert again.exit_code == 0, again.output
+    with DagsterInstance.get() as instance:
+        statuses = sorted(run.status.value for run in instance.get_runs())
+    assert statuses == sorted([DagsterRunStatus.FAILURE.value, DagsterRunStatus.SUCCESS.value])
+    assert not [load for load in loads(teei_env.engine) if load.status == "running"]
