@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.auth import TokenVerifier
-from api.correlation import CorrelationIdMiddleware, add_correlation_to_log_format, install_log_record_correlation
+from api.correlation import add_correlation_to_log_format, install_correlation_ids, install_log_record_correlation
 from api.problems import install_problem_handlers
 from api.ratelimit import RateLimiter
 from api.routers import companies, health, imports, profiles, webhooks
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.token_verifier = TokenVerifier.from_settings(settings)
     app.state.rate_limiter = RateLimiter(settings)
     install_problem_handlers(app)
-    app.add_middleware(CorrelationIdMiddleware)
+    install_correlation_ids(app)
     app.include_router(health.router)
     app.include_router(profiles.router)
     app.include_router(companies.router)

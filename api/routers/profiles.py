@@ -20,9 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import AdminDep, Caller, CallerDep
 from api.deps import ConnectionDep, CorrelationIdDep, EngineDep, PiiEngineDep, WriterEngineDep
 from api.problems import AUTHENTICATED_PROBLEMS, problem_responses
+from api.routing import LiteralFirstRoute
 from teei.events.journey import JOURNEY_FLAGS, UnknownParticipant, set_journey_flags
 
-router = APIRouter(prefix="/v1/profiles", tags=["profiles"])
+# A literal path (`/mappings`) is never read as a user id, so its 405 names its own methods.
+router = APIRouter(prefix="/v1/profiles", tags=["profiles"], route_class=LiteralFirstRoute)
 
 EXAMPLE_USER_ID = "3f0c8a5e2b1d4c6f8a9e0b7d5c3a1f2e4d6b8a0c9e7f5d3b1a2c4e6f8d0b9a7c"
 USER_ID_REGEX = r"^[0-9a-f]{64}$"
