@@ -86,7 +86,7 @@ def set_journey_flags(
                 ),
                 {"user_id": user_id},
             )
-            before = dict.fromkeys(JOURNEY_FLAGS, False)
+            before: dict[str, bool] = dict.fromkeys(JOURNEY_FLAGS, False)
         else:
             before = {flag: bool(row[flag]) for flag in JOURNEY_FLAGS}
         changed = {flag: value for flag, value in flags.items() if before[flag] != value}

@@ -17,8 +17,8 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import tzinfo
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -109,7 +109,7 @@ def deliver_webhook(
     body: bytes,
     *,
     correlation_id: str | None,
-    timezone: tzinfo,
+    timezone: ZoneInfo,
     pseudonym_key: str,
 ) -> DeliveryResult:
     """Load one verified delivery of `source`/`entity` once.
