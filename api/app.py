@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.auth import TokenVerifier
-from api.correlation import CorrelationIdMiddleware, add_correlation_to_log_format, install_log_record_correlation
+from api.correlation import add_correlation_to_log_format, install_correlation_ids, install_log_record_correlation
+from api.docs_pages import install_docs_pages
 from api.problems import install_problem_handlers
 from api.ratelimit import RateLimiter
 from api.routers import companies, health, imports, profiles, webhooks
@@ -61,13 +62,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Participant profiles, company metrics, webhooks, uploads and health of the TEEI platform.",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by install_docs_pages from the app itself: FastAPI's pages need a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     # Checked at creation, so a bad key stops start-up instead of failing every request.
     app.state.token_verifier = TokenVerifier.from_settings(settings)
     app.state.rate_limiter = RateLimiter(settings)
     install_problem_handlers(app)
-    app.add_middleware(CorrelationIdMiddleware)
+    install_docs_pages(app)
+    install_correlation_ids(app)
     app.include_router(health.router)
     app.include_router(profiles.router)
     app.include_router(companies.router)

@@ -103,7 +103,24 @@ class TokenVerifier:
             raise TokenError("the token's signature does not verify") from exc
         except jwt.PyJWTError as exc:
             raise TokenError(f"the token is not valid: {exc}") from exc
+        require_numeric_dates(claims)
         return caller_from_claims(claims)
+
+
+# The registered claims that are NumericDate values (RFC 7519 §4.1.4–4.1.6).
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
+
+
+def require_numeric_dates(claims: dict[str, Any]) -> None:
+    """`exp`, `nbf` and `iat`, when present, must be JSON numbers (RFC 7519 NumericDate).
+
+    PyJWT converts a string of digits with `int()` and accepts it; a token that spells its expiry as
+    text was not made by a conforming issuer, so it is refused rather than read generously."""
+    for name in NUMERIC_DATE_CLAIMS:
+        if name in claims:
+            value = claims[name]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TokenError(f"the token's {name!r} claim must be a number (seconds since the epoch)")
 
 
 def public_key_and_algorithm(pem: str) -> tuple[Any, str]:

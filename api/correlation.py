@@ -1,61 +1,48 @@
 """`X-Correlation-ID`: accepted from the caller (or generated), returned on every response, present on
-every log record written while the request runs, and handed on to the events the request causes."""
+every log record written while the request runs, and handed on to the events the request causes.
+
+The middleware is `asgi_correlation_id`'s (plain ASGI, so no task per request); this module says what
+an acceptable id looks like, how a new one is made, and puts the id on every log record.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 import uuid
-from contextvars import ContextVar
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
+from fastapi import FastAPI
 
 CORRELATION_HEADER = "X-Correlation-ID"
 # What a caller's id may look like: short and printable, so it is safe in logs and event headers.
 _ACCEPTED = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 
-correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
-"""The correlation id of the request being served (None outside a request)."""
+
+def is_acceptable_correlation_id(value: str) -> bool:
+    """A caller's id is kept when it is short and printable; anything else is replaced by a new one."""
+    return bool(_ACCEPTED.match(value))
 
 
-def accepted_correlation_id(value: str | None) -> str:
-    """The caller's id when it is a sensible one, else a new one (a UUID)."""
-    if value and _ACCEPTED.match(value):
-        return value
+def new_correlation_id() -> str:
+    """A new id for a request that brought none (or an unacceptable one): a UUID in its usual form."""
     return str(uuid.uuid4())
 
 
-class CorrelationIdMiddleware:
-    """Plain ASGI (not BaseHTTPMiddleware, which costs a task per request): sets the context variable
-    and adds the header to the response start, including error responses."""
+def current_correlation_id() -> str | None:
+    """The correlation id of the request being served (None outside a request)."""
+    return correlation_id.get()
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = None
-        for name, value in scope["headers"]:
-            if name == b"x-correlation-id":
-                given = value.decode("latin-1")
-                break
-        cid = accepted_correlation_id(given)
-        scope.setdefault("state", {})["correlation_id"] = cid
-
-        async def send_with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[CORRELATION_HEADER] = cid
-            await send(message)
-
-        token = correlation_id.set(cid)
-        try:
-            await self.app(scope, receive, send_with_header)
-        finally:
-            correlation_id.reset(token)
+def install_correlation_ids(app: FastAPI) -> None:
+    """Accept, generate and return `X-Correlation-ID` on every request of `app`."""
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name=CORRELATION_HEADER,
+        generator=new_correlation_id,
+        validator=is_acceptable_correlation_id,
+    )
 
 
 _factory_installed = False
@@ -63,7 +50,10 @@ _factory_installed = False
 
 def install_log_record_correlation() -> None:
     """Every log record gets a `correlation_id` attribute (the request's, or "-"), whichever logger
-    and handler it goes through, so any formatter can print `%(correlation_id)s`."""
+    and handler it goes through, so any formatter can print `%(correlation_id)s`.
+
+    A record factory rather than the package's `CorrelationIdFilter`: a filter acts only on the
+    handlers it is attached to, and the server's (and the tests') handlers are made elsewhere."""
     global _factory_installed
     if _factory_installed:
         return
@@ -76,9 +66,6 @@ def install_log_record_correlation() -> None:
 
     logging.setLogRecordFactory(factory)
     _factory_installed = True
-
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"
 
 
 def add_correlation_to_log_format(

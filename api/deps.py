@@ -18,7 +18,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import Depends, Request
 
-from api.correlation import accepted_correlation_id
+from api.correlation import current_correlation_id, new_correlation_id
 from teei.platform.settings import Settings
 
 
@@ -50,10 +50,9 @@ def get_connection(engine: Annotated[sa.Engine, Depends(app_engine)]) -> Iterato
         yield connection
 
 
-async def request_correlation_id(request: Request) -> str:
+async def request_correlation_id() -> str:
     """This request's X-Correlation-ID (set by the middleware), for the events it causes."""
-    cid: str | None = getattr(request.state, "correlation_id", None)
-    return cid or accepted_correlation_id(None)
+    return current_correlation_id() or new_correlation_id()
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -14,7 +14,9 @@ from pydantic import BaseModel
 from sqlalchemy.exc import ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.correlation import CORRELATION_HEADER, correlation_id
+from api.correlation import CORRELATION_HEADER, current_correlation_id
+from api.routing import allowed_methods
+from teei.ingest.webhook_delivery import BodyInvalid, DeliveryError, DeliveryNotLoaded, DeliveryRejected
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -42,14 +44,18 @@ def problem_response(
     problem = Problem(
         title=HTTPStatus(status).phrase, status=status, detail=detail, instance=request.url.path, errors=errors
     )
-    headers = dict(headers or {})
-    # Also set here, not only by the middleware: a 500 is answered outside it.
-    cid = getattr(request.state, "correlation_id", None)
-    if cid:
-        headers[CORRELATION_HEADER] = cid
+    """An RFC 9457 problem+json answer to `request` (instance: its path)."""
     return JSONResponse(
         problem.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers
     )
+
+
+# The domain's errors as HTTP statuses: the rooms below raise them, knowing nothing of HTTP.
+DOMAIN_ERROR_STATUS: dict[type[DeliveryError], int] = {
+    BodyInvalid: 422,
+    DeliveryRejected: 422,
+    DeliveryNotLoaded: 503,
+}
 
 
 PROBLEM_EXAMPLE = {
@@ -81,12 +87,20 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(404, 422,
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error of `app` as problem+json: HTTP errors, validation, domain errors, the rest."""
+
     async def http_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else None
+        headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
-        return problem_response(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
+        if exc.status_code == 405:
+            # Starlette names only the first route whose path matched; the path may have more.
+            methods = allowed_methods(request.scope)
+            headers["Allow"] = ", ".join(methods)
+            detail = f"{request.method} is not allowed on {request.url.path}; allowed: {', '.join(methods)}"
+        return problem_response(request, exc.status_code, detail, headers=headers)
 
     async def validation_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -96,24 +110,36 @@ def install_problem_handlers(app: FastAPI) -> None:
         ]
         return problem_response(request, 422, "the request is not valid", errors=found)
 
+    async def domain_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DeliveryError)
+        return problem_response(request, DOMAIN_ERROR_STATUS.get(type(exc), 422), exc.reason)
+
     async def schema_missing_problem(request: Request, exc: Exception) -> JSONResponse:
         # Before the first pipeline run dbt has not built the shared schema yet: say so, not "500".
         if isinstance(exc, ProgrammingError) and isinstance(exc.orig, psycopg.errors.UndefinedTable):
             return problem_response(
                 request, 503, "the shared schema is not built yet: run the pipeline (`teei run` or `make up`)"
             )
-        return await unexpected_problem(request, exc)
+        log_unexpected(request, exc)
+        return problem_response(request, 500, UNEXPECTED)
 
     async def unexpected_problem(request: Request, exc: Exception) -> JSONResponse:
-        # Answered outside the correlation middleware: log under the request's id all the same.
-        token = correlation_id.set(getattr(request.state, "correlation_id", None))
-        try:
-            log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-        finally:
-            correlation_id.reset(token)
-        return problem_response(request, 500, "an unexpected error occurred; it has been logged")
+        log_unexpected(request, exc)
+        # Answered outside the correlation middleware (Starlette's outermost error handler), which
+        # therefore cannot add the header: set it here.
+        cid = current_correlation_id()
+        return problem_response(request, 500, UNEXPECTED, headers={CORRELATION_HEADER: cid} if cid else None)
 
     app.add_exception_handler(StarletteHTTPException, http_problem)
     app.add_exception_handler(RequestValidationError, validation_problem)
+    app.add_exception_handler(DeliveryError, domain_problem)
     app.add_exception_handler(ProgrammingError, schema_missing_problem)
     app.add_exception_handler(Exception, unexpected_problem)
+
+
+UNEXPECTED = "an unexpected error occurred; it has been logged"
+
+
+def log_unexpected(request: Request, exc: Exception) -> None:
+    # The record factory gives it the request's correlation id (still set: same task).
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)

@@ -6,21 +6,13 @@ spaces during a key rotation), keyed with `TEEI_WEBHOOK_SECRET` as given (its UT
 `standardwebhooks` library verifies, comparing in constant time). A timestamp more than 5 minutes
 away from now is refused, so a captured delivery cannot be replayed later.
 
-Idempotent by delivery id: `ops.webhook_deliveries` remembers each delivered id with its load, and a
-delivery id seen before answers 202 again with the original load id (`replayed: true`) and changes
-nothing — senders retry until they see a 2xx, so a retry must look like success.
-
-The body is JSON, a list of records or `{"records": [...]}`, with the field names the CSV export uses.
-It is loaded by `teei.ingest.loader.load_rows` exactly as a file with those columns would be (the same
-mapping, checks, quarantine and upsert), then the load's events go to the outbox with the request's
-correlation id.
+This router is the HTTP edge only (size limit, signature, the answer); loading a verified delivery
+once — idempotent by delivery id, replays answered with the first load — is
+`teei.ingest.webhook_delivery.deliver_webhook`, whose errors api.problems maps to problem+json.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
@@ -31,13 +23,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import CorrelationIdDep, SettingsDep, WriterEngineDep
 from api.problems import problem_responses
-from connectors.registry import get_entity
-from teei.events.outbox import stage_load_events
-from teei.ingest.loader import load_rows
+from teei.ingest.webhook_delivery import deliver_webhook
 from teei.platform.settings import Settings
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-log = logging.getLogger(__name__)
 
 KintellEntity = Literal["sessions", "ratings"]
 SIGNATURE_CHALLENGE = 'Webhook-Signature realm="kintell", alg="HMAC-SHA256"'
@@ -103,55 +92,6 @@ BODY_EXAMPLE: dict[str, Any] = {
         }
     ],
 }
-
-
-def records_of(body: bytes) -> list[dict[str, Any]]:
-    """The records of a delivery body; 422 naming what is wrong with it."""
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise HTTPException(status_code=422, detail=f"the body is not JSON: {exc}") from exc
-    records = document.get("records") if isinstance(document, dict) else document
-    if not isinstance(records, list) or not records:
-        raise HTTPException(
-            status_code=422, detail='the body must be a non-empty list of records, or {"records": [...]}'
-        )
-    for number, record in enumerate(records, start=1):
-        if not isinstance(record, dict):
-            raise HTTPException(status_code=422, detail=f"record {number} is not an object")
-    return records
-
-
-def as_cell(value: Any) -> str | None:
-    """A JSON value as the text a CSV cell would hold (lists joined like a `;` separated column)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ";".join(str(item) for item in value if item is not None)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def as_table(records: list[dict[str, Any]]) -> tuple[list[str], list[list[str | None]]]:
-    header = list(dict.fromkeys(str(name) for record in records for name in record))
-    return header, [[as_cell(record.get(name)) for name in header] for record in records]
-
-
-def previous_delivery(db: sa.Connection, delivery_id: str) -> sa.Row[Any] | None:
-    return db.execute(
-        sa.text(
-            """
-            SELECT d.delivery_id, d.load_id, d.events_staged, l.status, l.rows_in, l.rows_loaded,
-                   l.rows_quarantined, l.rows_duplicate
-              FROM ops.webhook_deliveries d JOIN ops.loads l USING (load_id)
-             WHERE d.delivery_id = :id
-            """
-        ),
-        {"id": delivery_id},
-    ).first()
 
 
 def kintell_route(entity: KintellEntity) -> None:
@@ -229,101 +169,18 @@ async def kintell_webhook(
             detail=f"the webhook signature does not verify: {reason}",
             headers={"WWW-Authenticate": SIGNATURE_CHALLENGE},
         ) from exc
-    if len(webhook_id) > 200:
-        raise HTTPException(status_code=422, detail="webhook-id must be at most 200 characters")
-    records = records_of(bytes(body))
-    return await run_in_threadpool(deliver, writer, settings, entity, webhook_id, bytes(body), records, correlation_id)
-
-
-def deliver(
-    writer: sa.Engine,
-    settings: Settings,
-    entity: KintellEntity,
-    delivery_id: str,
-    body: bytes,
-    records: list[dict[str, Any]],
-    correlation_id: str,
-) -> WebhookAccepted:
-    """Load one verified delivery once: deliveries of one id are serialised by an advisory lock."""
-    spec = get_entity("kintell", entity)
-    with writer.connect() as lock:
-        lock.execute(sa.text("SELECT pg_advisory_lock(hashtext('webhook:' || :id))"), {"id": delivery_id})
-        try:
-            lock.commit()
-            before = previous_delivery(lock, delivery_id)
-            if before is not None:
-                log.info("webhook delivery %s replayed; its load was %s", delivery_id, before.load_id)
-                return accepted(before, replayed=True)
-            header, rows = as_table(records)
-            result = load_rows(
-                writer,
-                header,
-                rows,
-                spec,
-                file_name=f"webhook/kintell/{entity}/{delivery_id}",
-                file_sha256=hashlib.sha256(body).hexdigest(),
-                timezone=settings.tzinfo,
-                pseudonym_key=settings.pseudonym_key.get_secret_value(),
-            )
-            if result.status == "failed":
-                # Not recorded as delivered: the sender's retry loads it again.
-                raise HTTPException(status_code=503, detail=f"the delivery could not be loaded ({result.error})")
-            load_id = result.load_id
-            if result.status == "skipped":
-                # The same body came before under another id: its load stands (and its events, once).
-                load_id = lock.execute(
-                    sa.text(
-                        "SELECT load_id FROM ops.loads WHERE source = 'kintell' AND entity = :entity "
-                        "AND file_sha256 = :sha AND status = 'succeeded' ORDER BY load_id LIMIT 1"
-                    ),
-                    {"entity": entity, "sha": result.file_sha256},
-                ).scalar_one()
-                lock.commit()
-            try:
-                staged = stage_load_events(writer, spec.raw_table, load_id, correlation_id=correlation_id)
-            except Exception:
-                # The rows are loaded; the outbox sensor derives the same events (same ids) after the
-                # next build, so the delivery still counts as delivered and is not loaded again.
-                log.exception("webhook delivery %s: events of load %s not staged now", delivery_id, load_id)
-                staged = 0
-            with writer.begin() as db:
-                db.execute(
-                    sa.text(
-                        """
-                        INSERT INTO ops.webhook_deliveries
-                            (delivery_id, source, entity, load_id, events_staged, correlation_id)
-                        VALUES (:id, 'kintell', :entity, :load_id, :staged, :correlation_id)
-                        """
-                    ),
-                    {
-                        "id": delivery_id,
-                        "entity": entity,
-                        "load_id": result.load_id,
-                        "staged": staged,
-                        "correlation_id": correlation_id,
-                    },
-                )
-                row = previous_delivery(db, delivery_id)
-            assert row is not None
-            log.info("webhook delivery %s loaded as load %s (%s events)", delivery_id, result.load_id, staged)
-            return accepted(row, replayed=False)
-        finally:
-            lock.execute(sa.text("SELECT pg_advisory_unlock(hashtext('webhook:' || :id))"), {"id": delivery_id})
-            lock.commit()
-
-
-def accepted(row: sa.Row[Any], *, replayed: bool) -> WebhookAccepted:
-    return WebhookAccepted(
-        delivery_id=row.delivery_id,
-        load_id=row.load_id,
-        status=row.status,
-        rows_in=row.rows_in,
-        rows_loaded=row.rows_loaded,
-        rows_quarantined=row.rows_quarantined,
-        rows_duplicate=row.rows_duplicate,
-        events_staged=row.events_staged,
-        replayed=replayed,
+    delivered = await run_in_threadpool(
+        deliver_webhook,
+        writer,
+        "kintell",
+        entity,
+        webhook_id,
+        bytes(body),
+        correlation_id=correlation_id,
+        timezone=settings.tzinfo,
+        pseudonym_key=settings.pseudonym_key.get_secret_value(),
     )
+    return WebhookAccepted.model_validate(delivered, from_attributes=True)
 
 
 KINTELL_ENTITIES: tuple[KintellEntity, ...] = ("sessions", "ratings")

@@ -16,21 +16,23 @@ admin changes it again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, get_args
 
 import sqlalchemy as sa
 
 from contracts.events import ProfileUpdatedV1
 from teei.events.outbox import stage_payloads
 
-# The flag columns of core.participant_journey (dbt_project/models/core/participant_journey.sql).
-JOURNEY_FLAGS: tuple[str, ...] = (
+# The flag columns of core.participant_journey (dbt_project/models/core/participant_journey.sql), written
+# once: as a type for the API's parameters and bodies, and as the tuple the SQL is built from.
+JourneyFlag = Literal[
     "is_buddy_matched",
     "has_completed_language_session",
     "has_completed_mentorship_session",
     "has_completed_course",
     "has_credential",
-)
+]
+JOURNEY_FLAGS: tuple[JourneyFlag, ...] = get_args(JourneyFlag)
 
 # Which flag an event's milestone sets (core.journey_milestones.milestone).
 MILESTONE_FLAGS: dict[str, str] = {
@@ -84,7 +86,7 @@ def set_journey_flags(
                 ),
                 {"user_id": user_id},
             )
-            before = dict.fromkeys(JOURNEY_FLAGS, False)
+            before: dict[str, bool] = dict.fromkeys(JOURNEY_FLAGS, False)
         else:
             before = {flag: bool(row[flag]) for flag in JOURNEY_FLAGS}
         changed = {flag: value for flag, value in flags.items() if before[flag] != value}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -84,3 +85,33 @@ def test_openapi_documents_the_endpoints(client: TestClient) -> None:
         "/v1/webhooks/kintell/ratings",
         "/v1/imports/{source}/{entity}",
     } <= set(paths)
+
+
+ASSET_URL = re.compile(
+    r"""(?:src|href)\s*=\s*["']([^"']+)["']|url\s*:\s*["']([^"']+)["']|spec-url\s*=\s*["']([^"']+)["']"""
+)
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_pages_work_offline_every_asset_served_by_the_app(client: TestClient, page: str) -> None:
+    response = client.get(page)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    urls = {next(group for group in found if group) for found in ASSET_URL.findall(response.text)}
+    assert urls, response.text
+    # Same origin only: no CDN, no other host (a blank page offline was the fault).
+    assert all(url.startswith("/") and not url.startswith("//") for url in urls), urls
+    scripts = [url for url in urls if url.endswith(".js")]
+    assert scripts
+    for url in urls - {"/openapi.json"}:
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        kind = {"js": "javascript", "css": "text/css", "png": "image/png"}[url.rsplit(".", 1)[-1]]
+        assert kind in asset.headers["content-type"], (url, asset.headers["content-type"])
+        assert len(asset.content) > 1000
+    if page == "/docs":
+        assert any(url.endswith(".css") for url in urls)
+        assert "/openapi.json" in urls
+
+
+def test_a_missing_docs_asset_is_a_404_problem(client: TestClient) -> None:
+    assert_problem(client.get("/docs/static/no-such-file.js"), 404)

@@ -118,6 +118,20 @@ def test_a_valid_token_passes(api: Api) -> None:
     assert "run the pipeline" in assert_problem(response, 503)["detail"]
 
 
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_a_numeric_date_written_as_text_is_a_401_problem(api: Api, claim: str) -> None:
+    # RFC 7519 NumericDate is a JSON number; PyJWT alone would read "1767225600" as one.
+    now = int(time.time())
+    as_text = {"exp": str(now + 600), "nbf": str(now - 60), "iat": str(now)}[claim]
+    response = api.client.get(PROTECTED, headers=bearer(jwt.encode(claims(**{claim: as_text}), JWT_SECRET)))
+    body = assert_problem(response, 401)
+    assert f"'{claim}'" in body["detail"] and "number" in body["detail"]
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    # the same token with numbers passes authentication (503: no schema built in this database)
+    numeric = claims(**{claim: int(as_text)})
+    assert api.client.get(PROTECTED, headers=bearer(jwt.encode(numeric, JWT_SECRET))).status_code == 503
+
+
 def pem(key: Any) -> str:
     return (
         key.public_key()
@@ -201,10 +215,29 @@ def test_unknown_routes_wrong_methods_and_bad_input_are_problems(api: Api) -> No
     assert_problem(api.client.get("/v1/nothing-here"), 404)
     wrong_method = api.client.delete("/health")
     assert_problem(wrong_method, 405)
-    assert "GET" in wrong_method.headers["allow"]
+    assert wrong_method.headers["allow"] == "GET"
     admin = bearer(token(api.settings, "admin"))
     body = assert_problem(api.client.get("/v1/profiles", params={"limit": 0}, headers=admin), 422)
     assert body["errors"][0]["location"] == "query.limit"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        # A literal path beside a templated one (`/v1/profiles/{user_id}`): the literal one owns it.
+        ("DELETE", "/v1/profiles/mappings", "POST"),
+        ("GET", "/v1/profiles/mappings", "POST"),
+        ("PUT", "/v1/profiles/mappings", "POST"),
+        ("DELETE", f"/v1/profiles/{USER}", "GET"),
+        ("POST", f"/v1/profiles/{USER}/flags", "PUT"),
+        ("GET", "/v1/webhooks/kintell/sessions", "POST"),
+    ],
+)
+def test_a_wrong_method_is_a_405_naming_the_methods_of_that_path(api: Api, method: str, path: str, allow: str) -> None:
+    response = api.client.request(method, path, headers=bearer(token(api.settings, "admin")))
+    body = assert_problem(response, 405)
+    assert response.headers["allow"] == allow
+    assert allow in body["detail"]
 
 
 # --- webhooks --------------------------------------------------------------------------------------
