@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import psycopg
+import psycopg2
 import sqlalchemy.exc
 from nats import errors as nats_errors
 from sqlalchemy.engine import make_url
@@ -13,6 +14,9 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.InterfaceError,
     psycopg.OperationalError,
     psycopg.InterfaceError,
+    # Dagster's own storage (dagster-postgres) talks through psycopg2.
+    psycopg2.OperationalError,
+    psycopg2.InterfaceError,
 )
 NATS_ERRORS: tuple[type[BaseException], ...] = (
     nats_errors.NoServersError,

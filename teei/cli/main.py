@@ -187,8 +187,10 @@ def _run(settings: Settings) -> int:
     console.print(
         f"Dagster run {summary.run_id}: " + ("[green]succeeded[/green]" if summary.succeeded else "[red]failed[/red]")
     )
+    if summary.total and summary.materialized < summary.total and not summary.succeeded:
+        console.print(f"materialized {summary.materialized} of {summary.total} assets before the run stopped")
     if summary.error:
-        errors.print(f"[red]error:[/red] {summary.error}")
+        errors.print(f"[red]error:[/red] {first_line(summary.error)}", soft_wrap=True)
     if summary.log_file:
         console.print(f"full log of the run: {summary.log_file} (and the run's page in the Dagster UI)")
     if failed_loads:

@@ -12,9 +12,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from teei.cli.errors import DATABASE_ERRORS, operator_message
 from teei.events.outbox import PublishReport, publish_outbox
 from teei.platform.dagster_home import ensure_dagster_home
 from teei.platform.database import create_db_engine
+from teei.platform.processes import pid_alive
 from teei.platform.settings import Settings
 
 
@@ -27,6 +29,8 @@ class PipelineSummary:
     publish: PublishReport | None = None
     error: str | None = None
     log_file: str | None = None
+    materialized: int = 0
+    total: int = 0
 
 
 def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSummary:
@@ -73,8 +77,10 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
             # tracebacks go to a log file, not the terminal: the summary tells what failed, in one line each.
             with log_file.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
                 worker.start()
-                _watch(instance, run_id, worker, total, on_progress)
-            summary = PipelineSummary(run_id=run_id, succeeded=False, log_file=str(log_file))
+                materialized = _watch(instance, run_id, worker, total, on_progress)
+            summary = PipelineSummary(
+                run_id=run_id, succeeded=False, log_file=str(log_file), materialized=materialized, total=total
+            )
             if "error" in outcome:
                 summary.error = f"{type(outcome['error']).__name__}: {outcome['error']}"
             else:
@@ -83,8 +89,14 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
                 summary.steps_failed = [event.step_key or "" for event in result.all_events if event.is_step_failure]
                 if not result.success:
                     summary.error = _first_failure(result)
-        summary.loads = _loads_since(engine, last_load)
-        summary.publish = publish_outbox(engine, settings.nats_server_url)
+        try:
+            summary.loads = _loads_since(engine, last_load)
+            summary.publish = publish_outbox(engine, settings.nats_server_url)
+        except DATABASE_ERRORS as exc:
+            # The database went away during the run: say so in one line, with what was done before it.
+            summary.succeeded = False
+            summary.error = operator_message(exc, postgres_url=settings.postgres_url)
+            return summary
         if summary.publish.error:
             summary.succeeded = False
             summary.error = summary.error or f"events wait in the outbox: {summary.publish.error}"
@@ -112,21 +124,11 @@ def mark_abandoned_runs(instance: Any) -> list[str]:
     marked = []
     for run in unfinished:
         pid = int(run.tags.get(PID_TAG, "0") or 0)
-        if pid and _process_alive(pid):
+        if pid and pid_alive(pid):
             continue
         instance.report_run_failed(run, message=f"the `teei run` process ({pid or 'unknown'}) that ran it is gone")
         marked.append(run.run_id)
     return marked
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _watch(instance: Any, run_id: str, worker: threading.Thread, total: int, on_progress: Any) -> int:
@@ -134,11 +136,16 @@ def _watch(instance: Any, run_id: str, worker: threading.Thread, total: int, on_
     from dagster import DagsterEventType
 
     seen = 0
+    watching = on_progress is not None
     while worker.is_alive():
         worker.join(0.5)
-        if on_progress is None:
+        if not watching:
             continue
-        records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+        try:
+            records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+        except Exception:  # the progress display is best effort: the storage may be gone mid-run
+            watching = False  # the run itself ends with the error, reported by the summary
+            continue
         if len(records) != seen:
             seen = len(records)
             latest = records[-1].event_log_entry.dagster_event

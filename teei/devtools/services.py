@@ -30,6 +30,7 @@ from typing import TypedDict
 import psycopg
 from sqlalchemy.engine import make_url
 
+from teei.platform.processes import pid_alive
 from teei.platform.settings import EMBEDDED_DB_NAME, EMBEDDED_DB_PASSWORD, EMBEDDED_DB_USER, Settings
 
 POSTGRES_SERVICE_USER = "teei-postgres"
@@ -72,16 +73,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _tail(path: Path, lines: int = 8) -> str:
@@ -141,7 +132,7 @@ class EmbeddedPostgres:
             pid = int(pid_file.read_text().split()[0])
         except (ValueError, IndexError):
             return False
-        return _pid_alive(pid)
+        return pid_alive(pid)
 
     def running_port(self) -> int | None:
         """The port written in postmaster.pid by the running server (it may differ from ours)."""
@@ -359,7 +350,7 @@ class EmbeddedNats:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        return pid if _pid_alive(pid) else None
+        return pid if pid_alive(pid) else None
 
     def is_running(self) -> bool:
         return self.pid() is not None
@@ -410,10 +401,10 @@ class EmbeddedNats:
             return False
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
-        while _pid_alive(pid) and time.monotonic() < deadline:
+        while pid_alive(pid) and time.monotonic() < deadline:
             _reap(pid)
             time.sleep(0.05)
-        if _pid_alive(pid):
+        if pid_alive(pid):
             os.kill(pid, signal.SIGKILL)
             _reap(pid)
         self.pid_file.unlink(missing_ok=True)

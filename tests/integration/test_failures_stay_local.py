@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,13 @@ from typer.testing import CliRunner
 from connectors.registry import get_entity
 from contracts.events import KintellSessionCompletedV2
 from teei.cli.main import app as teei_cli
-from teei.devtools.services import free_port
+from teei.devtools.docs.events import example_payload
+from teei.devtools.services import EmbeddedNats, EmbeddedPostgres, free_port
 from teei.events import nats_client
 from teei.events.outbox import publish_outbox, stage_payloads
 from teei.ingest.loader import load_csv_file
+from teei.platform.database import create_db_engine
+from teei.platform.migrate import migrate
 
 pytestmark = pytest.mark.integration
 
@@ -42,6 +46,15 @@ def stream_counts(url: str) -> dict[str, int]:
             return {info.config.name or "": info.state.messages for info in await js.streams_info()}
 
     return asyncio.run(count())
+
+
+def load_broken_sessions(teei_env: Any, path: Path) -> Any:
+    """`kintell/sessions_broken.csv` through the loader, as a run would load it."""
+    spec = get_entity("kintell", "sessions")
+    tz, key = teei_env.settings.tzinfo, "test-pseudonym-key"
+    return load_csv_file(
+        teei_env.engine, path, spec, timezone=tz, pseudonym_key=key, file_name="kintell/sessions_broken.csv"
+    )
 
 
 def loads(engine: sa.Engine) -> list[Any]:
@@ -90,14 +103,7 @@ def test_a_bad_file_in_each_source_fails_alone_and_is_not_retried_until_it_chang
     # Changed bytes are a new file: tried at once, without any operator.
     fixed = teei_env.landing / "kintell/sessions_broken.csv"
     fixed.write_bytes(next((teei_env.landing / "kintell").glob("sessions_2*")).read_bytes() + b"\n")
-    result = load_csv_file(
-        teei_env.engine,
-        fixed,
-        get_entity("kintell", "sessions"),
-        timezone=teei_env.settings.tzinfo,
-        pseudonym_key="test-pseudonym-key",
-        file_name="kintell/sessions_broken.csv",
-    )
+    result = load_broken_sessions(teei_env, fixed)
     assert result.status == "succeeded" and result.error is None
 
 
@@ -105,23 +111,7 @@ def test_retry_releases_a_failed_file_and_names_what_cannot_be_retried(teei_env:
     (teei_env.landing / "kintell").mkdir()
     broken = teei_env.landing / "kintell/sessions_broken.csv"
     broken.write_bytes(b"")
-    spec = get_entity("kintell", "sessions")
-    failed = load_csv_file(
-        teei_env.engine,
-        broken,
-        spec,
-        timezone=teei_env.settings.tzinfo,
-        pseudonym_key="k",
-        file_name="kintell/sessions_broken.csv",
-    )
-    held = load_csv_file(
-        teei_env.engine,
-        broken,
-        spec,
-        timezone=teei_env.settings.tzinfo,
-        pseudonym_key="k",
-        file_name="kintell/sessions_broken.csv",
-    )
+    failed, held = (load_broken_sessions(teei_env, broken) for _ in range(2))
     assert failed.status == "failed" and held.status == "skipped"
     runner = CliRunner()
 
@@ -137,18 +127,8 @@ def test_retry_releases_a_failed_file_and_names_what_cannot_be_retried(teei_env:
 
 
 def test_a_failed_publish_records_attempts_and_the_error_on_every_pending_row(engine: sa.Engine) -> None:
-    payloads = [
-        KintellSessionCompletedV2(
-            session_id=f"S-{i}",
-            session_type="language",
-            participant_user_id=f"{i:064x}",
-            volunteer_user_id="b" * 64,
-            completed_at=datetime(2026, 10, 1, 10, tzinfo=UTC),
-            duration_seconds=3600,
-            cefr_level="B1",
-        )
-        for i in range(25)
-    ]
+    example = example_payload(KintellSessionCompletedV2)
+    payloads = [example.model_copy(update={"session_id": f"S-{i}"}) for i in range(25)]
     with engine.begin() as db:
         stage_payloads(db, payloads)
 
@@ -186,3 +166,57 @@ def test_a_killed_run_is_marked_failed_in_dagster_by_the_next_run(teei_env: Any,
         statuses = sorted(run.status.value for run in instance.get_runs())
     assert statuses == sorted([DagsterRunStatus.FAILURE.value, DagsterRunStatus.SUCCESS.value])
     assert not [load for load in loads(teei_env.engine) if load.status == "running"]
+
+
+def test_losing_the_database_mid_run_ends_it_in_bounded_time_in_one_line_and_the_next_run_recovers(
+    nats_server: EmbeddedNats,
+) -> None:
+    base = Path(tempfile.mkdtemp(prefix="teei-lost-db-"))
+    base.chmod(0o711)  # ours: traversable, so the unprivileged PostgreSQL user reaches its folders
+    postgres = EmbeddedPostgres(base / "own-postgres", free_port())
+    postgres.start()
+    try:
+        migrate(postgres.url)
+        environment = {
+            **os.environ,
+            "TEEI_DATABASE_URL": postgres.url,
+            "TEEI_NATS_URL": nats_server.url,
+            "TEEI_HOME": str(base / "home"),
+            "TEEI_LANDING_DIR": str(base / "landing"),
+            "DAGSTER_HOME": str(base / "dagster"),
+        }
+        teei = str(Path(sys.executable).with_name("teei"))
+        subprocess.run(
+            [teei, "generate", "--scale", "40", "--out", str(base / "landing")], check=True, capture_output=True
+        )
+        engine = create_db_engine(postgres.url, pool_size=1)
+        running = subprocess.Popen(
+            [teei, "run"], env=environment, cwd=base, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 120
+        while not any(load.status == "succeeded" for load in loads(engine)):
+            assert running.poll() is None and time.monotonic() < deadline, "the run ended before the database stopped"
+            time.sleep(0.1)
+        engine.dispose()
+
+        postgres.stop()
+        out, err = running.communicate(timeout=120)  # bounded: never waiting on a closed connection
+
+        assert running.returncode == 1
+        assert "Traceback" not in out + err
+        error_lines = [line for line in err.splitlines() if line.strip()]
+        assert len(error_lines) == 1 and error_lines[0].startswith("error: lost the database"), err
+
+        postgres.start()
+        again = subprocess.run([teei, "run"], env=environment, cwd=base, capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0, again.stdout + again.stderr
+        engine = create_db_engine(postgres.url, pool_size=1)
+        after = loads(engine)
+        engine.dispose()
+        assert not [load for load in after if load.status == "running"]
+        assert all(load.failure == "service" for load in after if load.status == "failed")
+        files = {load.file_name for load in after}
+        assert files == {load.file_name for load in after if load.status == "succeeded"}
+    finally:
+        postgres.stop()
+        shutil.rmtree(base, ignore_errors=True)
