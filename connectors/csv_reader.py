@@ -1,11 +1,12 @@
 """The one CSV reader: open an export file, decide how to read it, and stream its records as text.
 
-It copes with what real exports look like: UTF-8 with or without BOM, UTF-16 with BOM,
-Windows-1252 (decided from the whole file, not guessed), comma, semicolon or tab delimiters
-(sniffed), quoted fields holding delimiters, quotes and line breaks, CRLF or LF, blank lines,
-headers spelled in many ways (see `connectors.mapping`), extra columns and missing optional ones.
-Only a file that cannot be read at all raises (`CsvFileError`). Values stay text here: the loader
-checks every record against its contract in bulk (in SQL), so no row is validated one by one.
+It copes with what real exports look like: UTF-8 with or without BOM, UTF-16 with BOM, the
+Windows code pages of Western European (1252) and Cyrillic (1251) spreadsheets, comma, semicolon
+or tab delimiters (sniffed), quoted fields holding delimiters, quotes and line breaks, CRLF or LF,
+blank lines, headers spelled in many ways (see `connectors.mapping`), extra columns and missing
+optional ones. Only a file that cannot be read at all raises (`CsvFileError`): binary, text in none
+of those encodings, or text whose encoding is not clear. Values stay text here: the loader checks
+every record against its contract in bulk (in SQL), so no row is validated one by one.
 """
 
 from __future__ import annotations
@@ -13,43 +14,202 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from charset_normalizer import from_bytes
 
 from connectors.mapping import normalise_header
 
 if TYPE_CHECKING:
     from connectors.registry import EntitySpec
 
-# Enough to tell UTF-8 from Windows-1252 in practice, small enough to read up front.
+# How much is read at a time to decide the encoding, and up front to sniff the delimiter and header.
 ENCODING_SAMPLE_BYTES = 1 << 20
 DELIMITER_SAMPLE_CHARS = 64 * 1024
 DELIMITER_SAMPLE_RECORDS = 50
 DELIMITERS = (",", ";", "\t")
 
+# A file without a byte order mark that is not UTF-8 throughout is in one of these code pages (the
+# first is the answer when their readings do not differ). Each decodes nearly any byte, so which one
+# is decided by how the file's words read in each, never by whether they decode.
+CODE_PAGES = ("cp1252", "cp1251")
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 (with BOM)",
+    "utf-16": "UTF-16",
+    "cp1252": "Windows-1252",
+    "cp1251": "Windows-1251",
+}
+# PostgreSQL's names for the encodings whose files its COPY parses as they are (UTF-16 it cannot).
+POSTGRES_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "cp1252": "WIN1252", "cp1251": "WIN1251"}
+
+# The words that carry a non-ASCII byte (split at spaces and CSV punctuation), the only bytes on which
+# the code pages differ. The first few thousand are plenty to tell them apart and bound the work on
+# a file of a million rows; repeats count towards the bound, so one name on every row stops it early.
+_NON_ASCII_WORD = re.compile(rb"[^\s,;\"'|]*[\x80-\xff][^\s,;\"'|]*")
+_WORDS_DISTINCT = 2_000
+_WORDS_SEEN = 20_000
+# charset-normalizer's mess ratio (0: reads as plain text, 1 or more: gibberish). A reading below
+# `_CLEAN` that is `_MARGIN` cleaner than the other one is a clear choice; anything else is refused.
+# (The margin is small because one Cyrillic letter in a long Latin word, "arbeidsmiljш", is 0.15.)
+_CLEAN = 0.2
+_MARGIN = 0.05
+# Its detectors ignore very short texts; the words are repeated up to this length (the ratios stay
+# the same) so that a file with a single "Bjørn" or "Олена" is judged too.
+_EVIDENCE_MIN_BYTES = 256
+
 
 class CsvFileError(ValueError):
-    """The file as a whole cannot be read: undecodable, no header, or a required column missing."""
+    """The file as a whole cannot be read: binary, undecodable, of unclear encoding, no header, or a
+    required column missing."""
 
 
-def detect_encoding(sample: bytes, *, complete: bool) -> str:
+class NotTextError(CsvFileError):
+    """The file is binary, not a text export: it has NUL bytes and no UTF-16 byte order mark."""
+
+
+def detect_encoding(sample: bytes, *, complete: bool, name: str = "the file") -> str:
     """The encoding of a file starting with `sample` (`complete`: the sample is the whole file).
 
-    A BOM decides; otherwise UTF-8 if the sample decodes as UTF-8, else Windows-1252.
+    See `detect_file_encoding`; `CsvFileError` (`NotTextError` for binary) when it cannot be told.
     """
-    if sample.startswith(codecs.BOM_UTF8):
+    return _decide_encoding(iter((sample,)), complete=complete, name=name)
+
+
+def detect_file_encoding(path: Path) -> str:
+    """Whether `path` is a readable text export, and in which encoding: the one rule for the landing
+    folder and uploads.
+
+    A byte order mark decides (UTF-8 or UTF-16). Otherwise NUL bytes make it binary (`NotTextError`);
+    a file that is UTF-8 throughout is UTF-8; any other is read in the code page of `CODE_PAGES` in
+    which its non-ASCII words read as text (charset-normalizer's mess detector), and refused
+    (`CsvFileError`) when neither does or both do equally well. The file is streamed once, in chunks.
+    """
+    with path.open("rb") as binary:
+        chunks = iter(lambda: binary.read(ENCODING_SAMPLE_BYTES), b"")
+        return _decide_encoding(chunks, complete=True, name=path.name)
+
+
+def _decide_encoding(chunks: Iterator[bytes], *, complete: bool, name: str) -> str:
+    first = next(chunks, b"")
+    if first.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    # Incremental, so a multibyte character cut at the end of the sample is not a decoding error.
+    # Incremental, so a multibyte character cut between two chunks is not a decoding error.
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    is_utf8 = True
+    words = _NonAsciiWords()
+    chunk = first
+    while chunk:
+        if b"\0" in chunk:
+            # No text export has NUL bytes unless it is UTF-16 (which has a byte order mark).
+            raise NotTextError(f"{name}: binary, not a CSV text file (NUL bytes and no UTF-16 byte order mark)")
+        if is_utf8:
+            try:
+                utf8.decode(chunk)
+            except UnicodeDecodeError:
+                is_utf8 = False
+        words.add(chunk)
+        if not is_utf8 and words.full:
+            break  # enough to choose a code page; a byte it cannot read fails the read when reached
+        chunk = next(chunks, b"")
+    if is_utf8:
+        try:
+            utf8.decode(b"", final=complete)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass  # the file ends inside a multibyte character: not UTF-8 after all
+    return _choose_code_page(words.words, name)
+
+
+class _NonAsciiWords:
+    """The distinct words of a file that hold a non-ASCII byte, gathered chunk by chunk up to a bound."""
+
+    def __init__(self) -> None:
+        self.words: dict[bytes, None] = {}  # a dict keeps the order they were found in
+        self.seen = 0
+
+    @property
+    def full(self) -> bool:
+        return len(self.words) >= _WORDS_DISTINCT or self.seen >= _WORDS_SEEN
+
+    def add(self, chunk: bytes) -> None:
+        if self.full or chunk.isascii():  # isascii() runs at memory speed: most chunks stop here
+            return
+        for line in chunk.split(b"\n"):
+            if line.isascii():
+                continue
+            for word in _NON_ASCII_WORD.findall(line):
+                self.words[word] = None
+                self.seen += 1
+                if self.full:
+                    return
+
+
+def _choose_code_page(words: Iterable[bytes], name: str) -> str:
+    """The code page of `CODE_PAGES` in which `words` read as text; `CsvFileError` when it is not clear."""
+    words = list(words)
+    readable = [page for page in CODE_PAGES if all(_decodes(word, page) for word in words)]
+    if not readable:
+        raise CsvFileError(
+            f"{name}: cannot be decoded as UTF-8, {' or '.join(ENCODING_NAMES[page] for page in CODE_PAGES)}"
+            " (bytes that are no text in any of them); save the export as UTF-8"
+        )
+    telling = [word for word in words if _tells_code_pages_apart(word)]
+    if len(readable) == 1 and not telling:
+        return readable[0]
+    if not telling:
+        return CODE_PAGES[0]  # every reading is the same text (’ – … « »): either is right
+    evidence = b" ".join(telling)
+    evidence = b" ".join([evidence] * -(-_EVIDENCE_MIN_BYTES // (len(evidence) + 1)))
+    matches = from_bytes(
+        evidence,
+        cp_isolation=readable,
+        threshold=1.0,  # report every reading, however messy; the choice is made here
+        steps=1,
+        chunk_size=len(evidence),
+        preemptive_behaviour=False,
+        enable_fallback=False,
+    )
+    # A code page charset-normalizer dropped read as gibberish (mess of 1 or more).
+    mess = {page: 1.0 for page in readable} | {match.encoding: match.chaos for match in matches}
+    ranked = sorted(readable, key=lambda page: (mess[page], CODE_PAGES.index(page)))
+    best = ranked[0]
+    runner_up = mess[ranked[1]] if len(ranked) > 1 else 1.0
+    if mess[best] < _CLEAN and runner_up - mess[best] >= _MARGIN:
+        return best
+    example = telling[0]
+    names = [ENCODING_NAMES[page] for page in readable]
+    readings = ", ".join(f"{ENCODING_NAMES[page]} {example.decode(page)!r}" for page in readable)
+    if mess[best] >= _CLEAN:
+        problem = f"its text does not read as words in {' or '.join(names)}"
+    else:
+        problem = f"the encoding is not clear: its text reads as well in {' as in '.join(names)}"
+    raise CsvFileError(f"{name}: {problem} (e.g. {readings}); save the export as UTF-8")
+
+
+def _decodes(word: bytes, page: str) -> bool:
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
+        word.decode(page)
     except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8"
+        return False
+    return True
+
+
+def _tells_code_pages_apart(word: bytes) -> bool:
+    """Whether `word` reads differently in the code pages, as a word: not when it reads the same
+    (’ – « » are at the same bytes in both), nor when it is a symbol in Windows-1252 (€, ™, the ¹ of
+    a Cyrillic №), which says nothing about the language of the file."""
+    readings = {page: word.decode(page, errors="replace") for page in CODE_PAGES}
+    if len(set(readings.values())) == 1:
+        return False
+    return any(character.isalpha() for character in readings["cp1252"] if not character.isascii())
 
 
 def sniff_delimiter(sample: str, *, complete: bool) -> str:
@@ -174,25 +334,6 @@ class CsvExport:
                 yield chunk
 
 
-def detect_file_encoding(path: Path) -> str:
-    """The encoding of the whole file: a BOM decides; else UTF-8 if every byte decodes as UTF-8,
-    else Windows-1252 (which decodes nearly anything, so it is the last resort)."""
-    with path.open("rb") as binary:
-        sample = binary.read(ENCODING_SAMPLE_BYTES)
-        encoding = detect_encoding(sample, complete=len(sample) < ENCODING_SAMPLE_BYTES)
-        if encoding != "utf-8":
-            return encoding
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            decoder.decode(sample)
-            while chunk := binary.read(ENCODING_SAMPLE_BYTES):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8"
-
-
 def open_export(path: Path, spec: EntitySpec, *, encoding: str | None = None) -> CsvExport:
     """Open `path` as an export of `spec`: detect its encoding (unless given), sniff its delimiter and
     plan its columns. Raises `CsvFileError` when it cannot be read as such at all."""
@@ -220,7 +361,7 @@ def open_export(path: Path, spec: EntitySpec, *, encoding: str | None = None) ->
         encoding=encoding,
         delimiter=delimiter,
         plan=plan_columns(header, spec, path.name),
-        copyable=reader.line_num == 1 and encoding in ("utf-8", "utf-8-sig", "cp1252"),
+        copyable=reader.line_num == 1 and encoding in POSTGRES_ENCODINGS,
         body_offset=bom,
     )
 
