@@ -21,7 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from charset_normalizer import from_bytes
+from charset_normalizer.md import mess_ratio
 
 from connectors.mapping import normalise_header
 
@@ -54,14 +54,17 @@ POSTGRES_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "cp1252": "WIN1252",
 _NON_ASCII_WORD = re.compile(rb"[^\s,;\"'|]*[\x80-\xff][^\s,;\"'|]*")
 _WORDS_DISTINCT = 2_000
 _WORDS_SEEN = 20_000
-# charset-normalizer's mess ratio (0: reads as plain text, 1 or more: gibberish). A reading below
-# `_CLEAN` that is `_MARGIN` cleaner than the other one is a clear choice; anything else is refused.
-# (The margin is small because one Cyrillic letter in a long Latin word, "arbeidsmiljш", is 0.15.)
-_CLEAN = 0.2
-_MARGIN = 0.05
-# Its detectors ignore very short texts; the words are repeated up to this length (the ratios stay
-# the same) so that a file with a single "Bjørn" or "Олена" is judged too.
-_EVIDENCE_MIN_BYTES = 256
+# Each word is judged by charset-normalizer's mess detector in each code page (0: reads as plain text,
+# 1 or more: gibberish). A reading below `_WORD_CLEAN` and `_WORD_MARGIN` cleaner than the other one
+# is the word's vote; a word that reads as well (or as badly) in both has none. (Short words score
+# high on accents alone, "på" is 0.5 in Windows-1252, and one Cyrillic letter in a long Latin word,
+# "arbeidsmiljш", only 0.15: hence these bounds.) The file's code page needs `_MAJORITY` of the votes.
+_WORD_CLEAN = 0.6
+_WORD_MARGIN = 0.1
+_MAJORITY = 0.9
+# The detector ignores very short texts; a word is repeated up to this length (its ratios stay the
+# same) so that a single "Bjørn" or "Олена" is judged too.
+_JUDGED_CHARS = 64
 
 
 class CsvFileError(ValueError):
@@ -162,36 +165,47 @@ def _choose_code_page(words: Iterable[bytes], name: str) -> str:
             " (bytes that are no text in any of them); save the export as UTF-8"
         )
     telling = [word for word in words if _tells_code_pages_apart(word)]
-    if len(readable) == 1 and not telling:
-        return readable[0]
     if not telling:
-        return CODE_PAGES[0]  # every reading is the same text (’ – … « »): either is right
-    evidence = b" ".join(telling)
-    evidence = b" ".join([evidence] * -(-_EVIDENCE_MIN_BYTES // (len(evidence) + 1)))
-    matches = from_bytes(
-        evidence,
-        cp_isolation=readable,
-        threshold=1.0,  # report every reading, however messy; the choice is made here
-        steps=1,
-        chunk_size=len(evidence),
-        preemptive_behaviour=False,
-        enable_fallback=False,
-    )
-    # A code page charset-normalizer dropped read as gibberish (mess of 1 or more).
-    mess = {page: 1.0 for page in readable} | {match.encoding: match.chaos for match in matches}
-    ranked = sorted(readable, key=lambda page: (mess[page], CODE_PAGES.index(page)))
-    best = ranked[0]
-    runner_up = mess[ranked[1]] if len(ranked) > 1 else 1.0
-    if mess[best] < _CLEAN and runner_up - mess[best] >= _MARGIN:
-        return best
-    example = telling[0]
-    names = [ENCODING_NAMES[page] for page in readable]
-    readings = ", ".join(f"{ENCODING_NAMES[page]} {example.decode(page)!r}" for page in readable)
-    if mess[best] >= _CLEAN:
-        problem = f"its text does not read as words in {' or '.join(names)}"
+        return readable[0]  # every reading is the same text (’ – … « »), or only one decodes at all
+    votes: dict[str, list[bytes]] = {page: [] for page in readable}
+    undecided: list[bytes] = []
+    for word in telling:
+        page = _word_vote(word, readable)
+        (votes[page] if page else undecided).append(word)
+    ranked = sorted(readable, key=lambda page: len(votes[page]), reverse=True)
+    cast = sum(len(voters) for voters in votes.values())
+    if cast and len(votes[ranked[0]]) >= _MAJORITY * cast:
+        return ranked[0]
+    if cast:
+        # Some words read as one code page, others as the other: two exports in one file, perhaps.
+        readings = " and others as ".join(
+            f"{ENCODING_NAMES[page]} ({votes[page][0].decode(page)!r})" for page in ranked if votes[page]
+        )
+        problem = f"the encoding is not clear: some of its words read as {readings}"
     else:
-        problem = f"the encoding is not clear: its text reads as well in {' as in '.join(names)}"
-    raise CsvFileError(f"{name}: {problem} (e.g. {readings}); save the export as UTF-8")
+        names = [ENCODING_NAMES[page] for page in readable]
+        problem = (
+            f"the encoding is not clear: its words read no better in {' than in '.join(names)}"
+            f" (e.g. {_readings(undecided[0], readable)})"
+        )
+    raise CsvFileError(f"{name}: {problem}; save the export as UTF-8")
+
+
+def _word_vote(word: bytes, pages: list[str]) -> str | None:
+    """The code page in which `word` clearly reads as a word, if one does."""
+    mess = {}
+    for page in pages:
+        reading = word.decode(page)
+        judged = " ".join([reading] * -(-_JUDGED_CHARS // (len(reading) + 1)))
+        mess[page] = mess_ratio(judged, maximum_threshold=1.0)
+    best, *others = sorted(pages, key=lambda page: mess[page])
+    if mess[best] < _WORD_CLEAN and all(mess[other] >= mess[best] + _WORD_MARGIN for other in others):
+        return best
+    return None
+
+
+def _readings(word: bytes, pages: list[str]) -> str:
+    return ", ".join(f"{ENCODING_NAMES[page]} {word.decode(page)!r}" for page in pages)
 
 
 def _decodes(word: bytes, page: str) -> bool:
@@ -209,7 +223,9 @@ def _tells_code_pages_apart(word: bytes) -> bool:
     readings = {page: word.decode(page, errors="replace") for page in CODE_PAGES}
     if len(set(readings.values())) == 1:
         return False
-    return any(character.isalpha() for character in readings["cp1252"] if not character.isascii())
+    return any(
+        character.isalpha() or character == "\ufffd" for character in readings["cp1252"] if not character.isascii()
+    )
 
 
 def sniff_delimiter(sample: str, *, complete: bool) -> str:

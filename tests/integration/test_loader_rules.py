@@ -577,7 +577,7 @@ def test_a_file_of_unclear_encoding_is_a_failed_load_saying_why(engine: sa.Engin
 
     assert result.status == "failed"
     assert result.error == (
-        "sessions.csv: the encoding is not clear: its text reads as well in Windows-1252 as in Windows-1251"
+        "sessions.csv: the encoding is not clear: its words read no better in Windows-1252 than in Windows-1251"
         " (e.g. Windows-1252 'ÆØÅ', Windows-1251 'ЖШЕ'); save the export as UTF-8"
     )
     assert query(engine, "SELECT status, error FROM ops.loads") == [

@@ -100,6 +100,8 @@ def test_the_small_fixture_is_tokenized_with_its_own_header_spellings() -> None:
         ("a,Bjørn\n".encode(), True, "utf-8"),
         ("a,Bjørn\n".encode("cp1252"), True, "cp1252"),
         ("a,Bjø".encode()[:-1], False, "utf-8"),  # a character cut by the sample end
+        ("a,Bjø".encode()[:-1], True, "cp1252"),  # ... but the file really ends there
+        ("a,på\n".encode("cp1252"), True, "cp1252"),  # a short word: accents weigh much
         ("a,Olena Koval,Олена Коваль\n".encode("cp1251"), True, "cp1251"),
         ("a,Олена\n".encode("cp1251"), True, "cp1251"),  # one name is enough
         ("a,Київ;Їжак;ґанок\n".encode("cp1251"), True, "cp1251"),
@@ -117,11 +119,17 @@ def test_detect_encoding(sample: bytes, complete: bool, encoding: str) -> None:
     ("sample", "message"),
     [
         # The only non-ASCII word reads as Norwegian capitals in one code page and Cyrillic in the other.
-        ("a,ÆØÅ\n".encode("cp1252"), r"the encoding is not clear: .* 'ÆØÅ', .* 'ЖШЕ'"),
-        # A UTF-8 character cut by the end of the file: gibberish in either code page.
-        ("a,Bjø".encode()[:-1], r"does not read as words in Windows-1252 or Windows-1251 \(e\.g\. Windows-1252 'BjÃ'"),
-        # Polish in Windows-1250 is neither.
-        ("a,Łódź, Gdańsk, Żółć\n".encode("cp1250"), "does not read as words"),
+        (
+            "a,ÆØÅ\n".encode("cp1252"),
+            r"the encoding is not clear: .* \(e\.g\. Windows-1252 'ÆØÅ', Windows-1251 'ЖШЕ'\)",
+        ),
+        # A file of two exports, one in each code page.
+        (
+            "a,Bjørn Ærø\n".encode("cp1252") + "b,Олена Коваль\n".encode("cp1251"),
+            r"some of its words read as Windows-1252 \('Bjørn'\) and others as Windows-1251 \('Олена'\)",
+        ),
+        # Polish in Windows-1250 reads as neither.
+        ("a,Łódź, Gdańsk, Żółć\n".encode("cp1250"), "the encoding is not clear"),
         (b"a,\x81\x98\n", "cannot be decoded as UTF-8, Windows-1252 or Windows-1251"),
     ],
 )
