@@ -31,6 +31,11 @@ class SettingsError(ValueError):
     """A setting is missing or invalid; the message names the setting."""
 
 
+# The `limits` storages whose client is installed (`limits[redis]`): memory, and Redis in its forms. Others
+# (memcached, MongoDB) would need a client that is not, and fail at start-up.
+RATE_LIMIT_STORAGE_SCHEMES = frozenset({"memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster"})
+
+
 class Settings(BaseSettings):
     """Configuration of every TEEI process (CLI, Dagster code location, API, consumer)."""
 
@@ -73,7 +78,8 @@ class Settings(BaseSettings):
     jwt_issuer: str = "teei"
     # A `limits` rate per caller (token subject, else client address), e.g. "600/minute" or "10/second".
     api_rate_limit: str = "600/minute"
-    # Where the counters live: "memory://" (one process) or e.g. "redis://host:6379" shared by every worker.
+    # Where the counters live: "memory://" (one process) or e.g. "redis://host:6379" shared by every worker
+    # (`RATE_LIMIT_STORAGE_SCHEMES`).
     api_rate_limit_storage: str = "memory://"
     upload_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     webhook_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
@@ -108,6 +114,16 @@ class Settings(BaseSettings):
             parse_many(value)
         except ValueError as exc:
             raise ValueError(f"TEEI_API_RATE_LIMIT={value!r} is not a rate such as '600/minute'") from exc
+        return value
+
+    @field_validator("api_rate_limit_storage")
+    @classmethod
+    def _rate_limit_storage(cls, value: str) -> str:
+        if urlsplit(value).scheme not in RATE_LIMIT_STORAGE_SCHEMES:
+            raise ValueError(
+                f"TEEI_API_RATE_LIMIT_STORAGE={value!r} is not a storage the API has a client for:"
+                " memory:// or redis://host:6379 (also rediss://, redis+unix://, redis+sentinel://, redis+cluster://)"
+            )
         return value
 
     @field_validator("nats_url")

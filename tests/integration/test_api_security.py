@@ -19,6 +19,7 @@ from typing import Any
 
 import jwt
 import pytest
+import redis
 import sqlalchemy as sa
 from api_fixtures import JWT_SECRET, WEBHOOK_SECRET, api_settings, assert_problem, bearer, token
 from cryptography.hazmat.primitives import serialization
@@ -183,6 +184,21 @@ def test_a_caller_over_the_rate_limit_gets_429_with_retry_after(api: Api) -> Non
         # anonymous callers are counted by address, so guessing tokens is limited too
         statuses = [client.get(PROTECTED, headers=bearer("guess")).status_code for _ in range(4)]
         assert statuses == [401, 401, 401, 429]
+
+
+def test_workers_share_one_rate_limit_through_redis(api: Api, redis_url: str) -> None:
+    settings = api.settings.model_copy(update={"api_rate_limit": "3/minute", "api_rate_limit_storage": redis_url})
+    caller = bearer(token(settings, "admin"))
+    # Two app instances, as two uvicorn workers would be: one counter, kept in Redis.
+    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+        assert [first.get(PROTECTED, headers=caller).status_code for _ in range(2)] == [503, 503]
+        assert second.get(PROTECTED, headers=caller).status_code == 503  # the third request of the minute
+        limited = second.get(PROTECTED, headers=caller)
+        assert_problem(limited, 429)
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert_problem(first.get(PROTECTED, headers=caller), 429)
+    with redis.Redis.from_url(redis_url) as client:
+        assert list(client.scan_iter(match="LIMITS*"))  # the counters are Redis's, not a worker's
 
 
 def test_the_correlation_id_is_returned_on_every_response(api: Api) -> None:
