@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -90,8 +91,9 @@ def detect_file_encoding(path: Path) -> str:
 
     A byte order mark decides (UTF-8 or UTF-16). Otherwise NUL bytes make it binary (`NotTextError`);
     a file that is UTF-8 throughout is UTF-8; any other is read in the code page of `CODE_PAGES` in
-    which its non-ASCII words read as text (charset-normalizer's mess detector), and refused
-    (`CsvFileError`) when neither does or both do equally well. The file is streamed once, in chunks.
+    which its non-ASCII words read as text (charset-normalizer's mess detector, word by word), and
+    refused (`CsvFileError`) when its words read no better in one than the other, or disagree. The
+    file is streamed once, in chunks, and the words are a bounded sample.
     """
     with path.open("rb") as binary:
         chunks = iter(lambda: binary.read(ENCODING_SAMPLE_BYTES), b"")
@@ -167,15 +169,23 @@ def _choose_code_page(words: Iterable[bytes], name: str) -> str:
     telling = [word for word in words if _tells_code_pages_apart(word)]
     if not telling:
         return readable[0]  # every reading is the same text (’ – … « »), or only one decodes at all
-    votes: dict[str, list[bytes]] = {page: [] for page in readable}
+    votes: dict[str, list[bytes]] = {page: [] for page in CODE_PAGES}
     undecided: list[bytes] = []
     for word in telling:
-        page = _word_vote(word, readable)
+        page = _word_vote(word)
         (votes[page] if page else undecided).append(word)
-    ranked = sorted(readable, key=lambda page: len(votes[page]), reverse=True)
+    ranked = sorted(CODE_PAGES, key=lambda page: len(votes[page]), reverse=True)
     cast = sum(len(voters) for voters in votes.values())
     if cast and len(votes[ranked[0]]) >= _MAJORITY * cast:
-        return ranked[0]
+        chosen = ranked[0]
+        if chosen not in readable:
+            # Its words say which code page, but a byte elsewhere is none of its characters.
+            stray = next(word for word in words if not _decodes(word, chosen))
+            raise CsvFileError(
+                f"{name}: reads as {ENCODING_NAMES[chosen]}, but cannot be decoded as it ({stray!r} is no text"
+                " in it); save the export as UTF-8"
+            )
+        return chosen
     if cast:
         # Some words read as one code page, others as the other: two exports in one file, perhaps.
         readings = " and others as ".join(
@@ -191,14 +201,18 @@ def _choose_code_page(words: Iterable[bytes], name: str) -> str:
     raise CsvFileError(f"{name}: {problem}; save the export as UTF-8")
 
 
-def _word_vote(word: bytes, pages: list[str]) -> str | None:
-    """The code page in which `word` clearly reads as a word, if one does."""
+def _word_vote(word: bytes) -> str | None:
+    """The code page of `CODE_PAGES` in which `word` clearly reads as a word, if one does."""
     mess = {}
-    for page in pages:
-        reading = word.decode(page)
+    for page in CODE_PAGES:
+        try:
+            reading = word.decode(page)
+        except UnicodeDecodeError:
+            mess[page] = math.inf
+            continue
         judged = " ".join([reading] * -(-_JUDGED_CHARS // (len(reading) + 1)))
         mess[page] = mess_ratio(judged, maximum_threshold=1.0)
-    best, *others = sorted(pages, key=lambda page: mess[page])
+    best, *others = sorted(CODE_PAGES, key=lambda page: mess[page])
     if mess[best] < _WORD_CLEAN and all(mess[other] >= mess[best] + _WORD_MARGIN for other in others):
         return best
     return None
@@ -223,6 +237,7 @@ def _tells_code_pages_apart(word: bytes) -> bool:
     readings = {page: word.decode(page, errors="replace") for page in CODE_PAGES}
     if len(set(readings.values())) == 1:
         return False
+    # (A byte Windows-1252 cannot read, U+FFFD here, is a letter in Windows-1251: that tells too.)
     return any(
         character.isalpha() or character == "\ufffd" for character in readings["cp1252"] if not character.isascii()
     )

@@ -131,6 +131,11 @@ def test_detect_encoding(sample: bytes, complete: bool, encoding: str) -> None:
         # Polish in Windows-1250 reads as neither.
         ("a,Łódź, Gdańsk, Żółć\n".encode("cp1250"), "the encoding is not clear"),
         (b"a,\x81\x98\n", "cannot be decoded as UTF-8, Windows-1252 or Windows-1251"),
+        # Its words are Norwegian, but 0x81 is no character in Windows-1252.
+        (
+            "a,Åse Bjørn Tromsø\n".encode("cp1252") + b"b,x\x81y\n",
+            r"reads as Windows-1252, but cannot be decoded as it \(b'x\\x81y' is no text in it\)",
+        ),
     ],
 )
 def test_an_unclear_or_undecodable_encoding_is_a_file_error_saying_why(sample: bytes, message: str) -> None:
