@@ -8,7 +8,7 @@ VENV := .venv/bin
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros -type f 2>/dev/null) dbt_project/dbt_project.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: help install up test lint bench docs validate clean
+.PHONY: help install redis-server up test lint bench docs validate clean
 
 help:
 	@echo "make up     start PostgreSQL + NATS, load the sample data, serve Dagster UI (:3000), API (:8000), dbt docs (:8080)"
@@ -22,7 +22,14 @@ help:
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-install: .venv/.installed $(MANIFEST)
+install: .venv/.installed $(MANIFEST) redis-server
+
+# Debian's redis-server, for the test of a rate limit shared through Redis (TEEI_API_RATE_LIMIT_STORAGE):
+# installed when missing and apt-get can (as root); otherwise that test is skipped and says why.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& { apt-get install -y -qq redis-server >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }; }; } \
+		|| echo "redis-server is not installed (needs apt-get as root): the Redis rate-limit test will be skipped"
 
 # The dbt manifest is built ahead, never parsed when Dagster loads the code location.
 $(MANIFEST): .venv/.installed $(DBT_SOURCES)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import redis
 import sqlalchemy as sa
 
 from teei.devtools.services import EmbeddedNats, EmbeddedPostgres, free_port
@@ -53,6 +56,37 @@ def nats_server(services_home: Path) -> Iterator[EmbeddedNats]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(services_home: Path) -> Iterator[str]:
+    """A real redis-server (Debian's package, which `make install` installs when it can) on a free
+    loopback port, its folder under the session's; nothing is persisted. Skips when it is missing."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (`make install` installs Debian's package as root)")
+    folder = services_home / "redis"
+    folder.mkdir()
+    port = free_port()
+    arguments = ["--bind", "127.0.0.1", "--port", str(port), "--dir", str(folder), "--save", "", "--appendonly", "no"]
+    with (folder / "redis-server.log").open("ab") as log:
+        process = subprocess.Popen([binary, *arguments], stdout=log, stderr=subprocess.STDOUT)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"redis-server did not start: {(folder / 'redis-server.log').read_text()}") from None
+            time.sleep(0.05)
+    client.close()
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
 
 
 def copy_database(server_url: str, template: str = TEMPLATE_DATABASE) -> str:

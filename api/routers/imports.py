@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from api.auth import AdminDep
 from api.deps import SettingsDep
 from api.problems import AUTHENTICATED_PROBLEMS, problem_responses
-from connectors.csv_reader import CsvFileError, open_export
+from connectors.csv_reader import CsvFileError, NotTextError, open_export
 from connectors.registry import ENTITIES
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
@@ -114,8 +114,6 @@ async def upload_export(
                 size += len(chunk)
                 if size > limit:
                     raise HTTPException(status_code=413, detail=f"the file exceeds the upload limit of {limit} bytes")
-                if b"\0" in chunk:
-                    raise HTTPException(status_code=415, detail="the upload is binary (NUL bytes), not a CSV text file")
                 digest.update(chunk)
                 await out.write(chunk)
             await out.flush()
@@ -123,11 +121,12 @@ async def upload_export(
         if size == 0:
             raise HTTPException(status_code=422, detail="the upload is empty")
         try:
-            # The same reader the loader uses: encoding, delimiter, and the entity's required columns.
+            # The same reader and the same rules as the landing folder's: text or binary, the encoding,
+            # the delimiter, and the entity's required columns.
             await anyio.to_thread.run_sync(open_export, partial, spec)
         except CsvFileError as exc:
             raise HTTPException(
-                status_code=422,
+                status_code=415 if isinstance(exc, NotTextError) else 422,
                 detail=str(exc).replace(partial.name, "the upload"),
             ) from exc
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

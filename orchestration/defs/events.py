@@ -17,11 +17,13 @@ CORE_EVENT_SOURCES = [dg.AssetKey(["core", table]) for table in CORE_EVENT_TABLE
     kinds={"postgres"},
     description=(
         "Events for new or changed core records, written to ops.event_outbox (deterministic ids: an "
-        f"unchanged record yields nothing new). Subjects: {', '.join(m.nats_subject() for m in current_models())}."
+        "unchanged record yields nothing new; the run's id is their correlation id). "
+        f"Subjects: {', '.join(m.nats_subject() for m in current_models())}."
     ),
 )
 def event_outbox(context: dg.AssetExecutionContext, platform: PlatformResource) -> dg.MaterializeResult:
-    staged = stage_events(platform.engine())
+    # The run's id is each new event's correlation id: an event on the wire leads back to this run.
+    staged = stage_events(platform.engine(), correlation_id=context.run.run_id)
     for event_type, count in staged.items():
         context.log.info(f"{event_type}: {count} new events in the outbox")
     return dg.MaterializeResult(metadata={"new_events": sum(staged.values()), **staged})

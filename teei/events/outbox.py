@@ -219,9 +219,16 @@ RAW_DERIVATIONS: dict[str, tuple[EventDerivation, ...]] = {
 }
 
 
-def stage_events(engine: sa.Engine, derivations: Sequence[EventDerivation] = DERIVATIONS) -> dict[str, int]:
+def stage_events(
+    engine: sa.Engine, derivations: Sequence[EventDerivation] = DERIVATIONS, *, correlation_id: str | None = None
+) -> dict[str, int]:
     """Write the events of core records rewritten since each type's watermark to the outbox;
-    returns how many new events per type."""
+    returns how many new events per type.
+
+    `correlation_id` (the deriving pipeline run's id) goes with every new event, as its CloudEvents
+    `correlationid`, so an event leads back to the run that produced it. It is not part of the id:
+    an event re-derived by another run is the same event, and `ON CONFLICT DO NOTHING` keeps the
+    first run's."""
     staged: dict[str, int] = {}
     for derivation in derivations:
         model = derivation.payload
@@ -232,7 +239,7 @@ def stage_events(engine: sa.Engine, derivations: Sequence[EventDerivation] = DER
                 {"type": model.event_type, "version": model.version},
             ).scalar_one_or_none()
             bound = "{alias}.dbt_updated_at > %(since)s" if since is not None else "true"
-            added, through = _stage(driver, derivation.sql("core", bound), model, {"since": since}, None)
+            added, through = _stage(driver, derivation.sql("core", bound), model, {"since": since}, correlation_id)
             if through is not None:
                 connection.execute(
                     sa.text(

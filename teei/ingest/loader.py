@@ -36,7 +36,7 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
-from connectors.csv_reader import ColumnPlan, CsvExport, open_export, plan_columns
+from connectors.csv_reader import POSTGRES_ENCODINGS, ColumnPlan, CsvExport, open_export, plan_columns
 from connectors.registry import EntitySpec
 from contracts.field_kinds import Kind
 from contracts.fields import field_rules
@@ -364,10 +364,6 @@ class _BlankRecord(Exception):
     """COPY staged a record of only empty fields, which `CsvExport.records` skips as a blank line."""
 
 
-# PostgreSQL's names for the encodings a copyable export can have.
-_PG_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "cp1252": "WIN1252"}
-
-
 def _stage(connection: psycopg.Connection[Any], export: Export, stage: sql.Identifier) -> int:
     """Copy the export's records into a temporary table of text columns; the number of records.
 
@@ -397,7 +393,7 @@ def _stage(connection: psycopg.Connection[Any], export: Export, stage: sql.Ident
                     stage=stage,
                     columns=columns,
                     delimiter=sql.Literal(export.delimiter),
-                    encoding=sql.Literal(_PG_ENCODINGS[export.encoding]),
+                    encoding=sql.Literal(POSTGRES_ENCODINGS[export.encoding]),
                 )
                 with connection.cursor() as cursor:
                     with cursor.copy(copy_file) as copy:

@@ -31,6 +31,11 @@ class SettingsError(ValueError):
     """A setting is missing or invalid; the message names the setting."""
 
 
+# The `limits` storages whose client is installed (`limits[redis]`): memory, and Redis in its forms. Others
+# (memcached, MongoDB) would need a client that is not, and fail at start-up.
+RATE_LIMIT_STORAGE_SCHEMES = frozenset({"memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster"})
+
+
 class Settings(BaseSettings):
     """Configuration of every TEEI process (CLI, Dagster code location, API, consumer)."""
 
@@ -150,6 +155,16 @@ class Settings(BaseSettings):
             parse_many(value)
         except ValueError as exc:
             raise ValueError(f"TEEI_API_RATE_LIMIT={value!r} is not a rate such as '600/minute'") from exc
+        return value
+
+    @field_validator("api_rate_limit_storage")
+    @classmethod
+    def _rate_limit_storage(cls, value: str) -> str:
+        if urlsplit(value).scheme not in RATE_LIMIT_STORAGE_SCHEMES:
+            raise ValueError(
+                f"TEEI_API_RATE_LIMIT_STORAGE={value!r} is not a storage the API has a client for:"
+                " memory:// or redis://host:6379 (also rediss://, redis+unix://, redis+sentinel://, redis+cluster://)"
+            )
         return value
 
     @field_validator("nats_url")

@@ -5,6 +5,7 @@ raw, events in the outbox, replays, stale and forged deliveries) and streamed CS
 from __future__ import annotations
 
 import base64
+import codecs
 import hashlib
 import hmac
 import json
@@ -18,6 +19,7 @@ from typing import Any
 
 import jwt
 import pytest
+import redis
 import sqlalchemy as sa
 from api_fixtures import JWT_SECRET, WEBHOOK_SECRET, api_settings, assert_problem, bearer, token
 from cryptography.hazmat.primitives import serialization
@@ -27,7 +29,8 @@ from standardwebhooks.webhooks import Webhook
 from typer.testing import CliRunner
 
 from api.app import create_app
-from connectors.registry import entity_for_file
+from connectors.csv_reader import open_export
+from connectors.registry import entity_for_file, get_entity
 from teei.cli.main import app as teei_cli
 from teei.platform.database import create_db_engine
 from teei.platform.settings import Settings, get_settings
@@ -195,6 +198,21 @@ def test_a_caller_over_the_rate_limit_gets_429_with_retry_after(api: Api) -> Non
         # anonymous callers are counted by address, so guessing tokens is limited too
         statuses = [client.get(PROTECTED, headers=bearer("guess")).status_code for _ in range(4)]
         assert statuses == [401, 401, 401, 429]
+
+
+def test_workers_share_one_rate_limit_through_redis(api: Api, redis_url: str) -> None:
+    settings = api.settings.model_copy(update={"api_rate_limit": "3/minute", "api_rate_limit_storage": redis_url})
+    caller = bearer(token(settings, "admin"))
+    # Two app instances, as two uvicorn workers would be: one counter, kept in Redis.
+    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+        assert [first.get(PROTECTED, headers=caller).status_code for _ in range(2)] == [503, 503]
+        assert second.get(PROTECTED, headers=caller).status_code == 503  # the third request of the minute
+        limited = second.get(PROTECTED, headers=caller)
+        assert_problem(limited, 429)
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert_problem(first.get(PROTECTED, headers=caller), 429)
+    with redis.Redis.from_url(redis_url) as client:
+        assert list(client.scan_iter(match="LIMITS*"))  # the counters are Redis's, not a worker's
 
 
 def test_the_correlation_id_is_returned_on_every_response(api: Api) -> None:
@@ -408,6 +426,21 @@ def test_an_upload_lands_where_the_sensor_picks_it_up(api: Api) -> None:
     assert (api.settings.landing_path / path).read_bytes() == CSV
 
 
+def test_a_utf16_upload_with_a_byte_order_mark_lands_as_from_the_landing_folder(api: Api) -> None:
+    # UTF-16 has a NUL byte in every ASCII character; its byte order mark says it is text all the same.
+    content = CSV.decode().replace("up.anna", "up.олена").encode("utf-16")
+    assert b"\0" in content and content.startswith(codecs.BOM_UTF16_LE)
+
+    response = upload(api, "/v1/imports/kintell/sessions", content)
+
+    assert response.status_code == 202, response.text
+    landed = api.settings.landing_path / response.json()["path"]
+    assert landed.read_bytes() == content
+    export = open_export(landed, get_entity("kintell", "sessions"))
+    assert export.encoding == "utf-16"
+    assert [row[2] for row, _ in export.records()] == ["up.олена@example.org"]
+
+
 def test_an_upload_over_the_limit_is_413_and_leaves_nothing(api: Api) -> None:
     before = landing_files(api)
     big = CSV + b"U-2,language,a@example.org,b@example.org,2026-10-01T09:00:00Z\n" * 100
@@ -426,11 +459,12 @@ def test_an_upload_over_the_limit_is_413_and_leaves_nothing(api: Api) -> None:
     ("content", "status"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), 415),
-        (bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D]) * 50, 422),
+        (CSV + b"U-2,language,\x00\x01\x02,b@example.org,\n", 415),  # a NUL byte in a CSV without a BOM
+        (CSV + bytes([0x81, 0x98]) * 50, 422),  # neither Windows-1252 nor Windows-1251
         (b"just,some,columns\n1,2,3\n", 422),
         (b"", 422),
     ],
-    ids=["binary", "undecodable", "wrong columns", "empty"],
+    ids=["binary", "nul-bytes", "undecodable", "wrong columns", "empty"],
 )
 def test_garbage_uploads_are_clear_4xx_and_write_nothing(api: Api, content: bytes, status: int) -> None:
     before = landing_files(api)

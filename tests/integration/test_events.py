@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import dagster as dg
 import pytest
 import sqlalchemy as sa
 from cloudevents.core.formats.json import JSONFormat
@@ -38,6 +39,8 @@ from contracts.events import (
     UpskillingCredentialIssuedV1,
     current_models,
 )
+from orchestration.defs.events import event_outbox
+from orchestration.resources import PlatformResource
 from teei.devtools.generate import generate_exports
 from teei.devtools.services import EmbeddedNats, free_port
 from teei.events import nats_client
@@ -242,6 +245,35 @@ def test_unchanged_records_yield_no_new_events_and_a_changed_one_yields_one(
         "AND created_at = (SELECT max(created_at) FROM ops.event_outbox)",
     )
     assert new["payload"]["duration_seconds"] == (session["duration_minutes"] + 15) * 60
+
+
+def test_events_derived_by_a_run_carry_its_id_as_correlation_id_but_not_in_their_id(
+    copy: tuple[str, sa.Engine], own_nats: EmbeddedNats
+) -> None:
+    url, engine = copy
+    resources = {"platform": PlatformResource(database_url=url, nats_url=own_nats.url)}
+
+    first = dg.materialize([event_outbox], resources=resources)
+
+    assert first.success
+    staged = rows(engine, "SELECT event_id::text AS id, correlation_id FROM ops.event_outbox")
+    assert staged and {row["correlation_id"] for row in staged} == {first.run_id}
+    assert publish_outbox(engine, own_nats.url).sent == len(staged)
+    published = [json.loads(data) for *_, data in asyncio.run(stream_contents(own_nats.url))]
+    assert len(published) == len(staged)
+    assert {event["correlationid"] for event in published} == {first.run_id}
+    assert {event["id"] for event in published} == {row["id"] for row in staged}
+
+    # Another run deriving every record afresh (the outbox and its watermarks emptied): the same
+    # events by id, now traced to that run.
+    with engine.begin() as db:
+        db.execute(sa.text("TRUNCATE ops.event_outbox, ops.event_derivations"))
+    second = dg.materialize([event_outbox], resources=resources)
+
+    assert second.success and second.run_id != first.run_id
+    again = rows(engine, "SELECT event_id::text AS id, correlation_id FROM ops.event_outbox")
+    assert {row["id"] for row in again} == {row["id"] for row in staged}
+    assert {row["correlation_id"] for row in again} == {second.run_id}
 
 
 def test_a_webhook_load_is_announced_before_the_build_and_not_again_after_it(

@@ -553,6 +553,39 @@ def test_ukrainian_text_in_utf8_with_and_without_bom(engine: sa.Engine, tmp_path
     assert stored(engine, "kintell_sessions", "metadata", "1") == [({"Notes": "Дякую за розмову — було корисно"},)]
 
 
+def test_ukrainian_text_in_windows_1251_loads_as_cyrillic_not_mojibake(engine: sa.Engine, tmp_path: Path) -> None:
+    path = tmp_path / "sessions.csv"
+    path.write_bytes(
+        "Session ID;Session Type;Participant Email;Volunteer Email;Feedback;Participant Name\r\n"
+        "s1;Language;olena.koval@x.org;v@y.org;Дякую, було дуже корисно!;Олена Коваль\r\n"
+        "s2;Mentorship;taras@x.org;v@y.org;«Чудова розмова» — їжак і ґанок;Тарас Шевченко\r\n".encode("cp1251")
+    )
+
+    assert counts(load_twice(engine, path, SESSIONS)) == ("succeeded", 2, 2, 0, 0)
+    assert stored(engine, "kintell_sessions", "session_id, feedback_text, metadata", "1") == [
+        ("s1", "Дякую, було дуже корисно!", {"Participant Name": "Олена Коваль"}),
+        ("s2", "«Чудова розмова» — їжак і ґанок", {"Participant Name": "Тарас Шевченко"}),
+    ]
+
+
+def test_a_file_of_unclear_encoding_is_a_failed_load_saying_why(engine: sa.Engine, tmp_path: Path) -> None:
+    # Its only non-ASCII word reads as Norwegian in Windows-1252 and as Cyrillic in Windows-1251.
+    path = tmp_path / "sessions.csv"
+    path.write_bytes(f"{SESSIONS_HEADER}\ns1,Language,a@x.org,v@y.org,,,ÆØÅ\n".encode("cp1252"))
+
+    result = load(engine, path, SESSIONS)
+
+    assert result.status == "failed"
+    assert result.error == (
+        "sessions.csv: the encoding is not clear: its words read no better in Windows-1252 than in Windows-1251"
+        " (e.g. Windows-1252 'ÆØÅ', Windows-1251 'ЖШЕ'); save the export as UTF-8"
+    )
+    assert query(engine, "SELECT status, error FROM ops.loads") == [
+        {"status": "failed", "error": f"CsvFileError: {result.error}"}
+    ]
+    assert all(rows == [] for table, rows in snapshot(engine).items() if table != "ops.loads")
+
+
 def test_windows_1252_is_detected_from_the_bytes_not_the_name(engine: sa.Engine, tmp_path: Path) -> None:
     path = tmp_path / "companies_utf8.csv"
     path.write_bytes("Code;Name;Country\nBLÅ;Blåbær Kafé – Ærø;NO\n".encode("cp1252"))
@@ -1042,10 +1075,11 @@ def test_bytes_no_encoding_reads_fail_the_load_and_write_nothing(
         while past_the_sample and handle.tell() < (1 << 20) + 1000:
             n += 1
             handle.write(f"s{n},Language,a@x.org,v@y.org,,,\n".encode())
-        handle.write(b"bad,Language,a@x.org,v@y.org,,,\x81\n")
+        # 0x81 is no character in Windows-1252, 0x98 none in Windows-1251.
+        handle.write(b"bad,Language,a@x.org,v@y.org,,,\x81\x98\n")
 
     result = load(engine, path, SESSIONS)
 
     assert result.status == "failed"
-    assert "cannot be decoded as cp1252" in (result.error or "")
+    assert "cannot be decoded as UTF-8, Windows-1252 or Windows-1251" in (result.error or "")
     assert all(rows == [] for table, rows in snapshot(engine).items() if table != "ops.loads")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,6 +18,7 @@ from connectors.csv_reader import (
     ENCODING_SAMPLE_BYTES,
     CsvExport,
     CsvFileError,
+    NotTextError,
     detect_encoding,
     detect_file_encoding,
     open_export,
@@ -99,11 +101,53 @@ def test_the_small_fixture_is_tokenized_with_its_own_header_spellings() -> None:
         ("a,Bjørn\n".encode("cp1252"), True, "cp1252"),
         ("a,Bjø".encode()[:-1], False, "utf-8"),  # a character cut by the sample end
         ("a,Bjø".encode()[:-1], True, "cp1252"),  # ... but the file really ends there
+        ("a,på\n".encode("cp1252"), True, "cp1252"),  # a short word: accents weigh much
+        ("a,Olena Koval,Олена Коваль\n".encode("cp1251"), True, "cp1251"),
+        ("a,Олена\n".encode("cp1251"), True, "cp1251"),  # one name is enough
+        ("a,Київ;Їжак;ґанок\n".encode("cp1251"), True, "cp1251"),
+        ("a,Café Ærø\n".encode("cp1252"), True, "cp1252"),
+        ("a,it’s – «fine»…\n".encode("cp1252"), True, "cp1252"),  # the same bytes in both code pages
+        ("a,10 €\n".encode("cp1252"), True, "cp1252"),  # a symbol in Windows-1252, not a word
         (b"", True, "utf-8"),
     ],
 )
 def test_detect_encoding(sample: bytes, complete: bool, encoding: str) -> None:
     assert detect_encoding(sample, complete=complete) == encoding
+
+
+@pytest.mark.parametrize(
+    ("sample", "message"),
+    [
+        # The only non-ASCII word reads as Norwegian capitals in one code page and Cyrillic in the other.
+        (
+            "a,ÆØÅ\n".encode("cp1252"),
+            r"the encoding is not clear: .* \(e\.g\. Windows-1252 'ÆØÅ', Windows-1251 'ЖШЕ'\)",
+        ),
+        # A file of two exports, one in each code page.
+        (
+            "a,Bjørn Ærø\n".encode("cp1252") + "b,Олена Коваль\n".encode("cp1251"),
+            r"some of its words read as Windows-1252 \('Bjørn'\) and others as Windows-1251 \('Олена'\)",
+        ),
+        # Polish in Windows-1250 reads as neither.
+        ("a,Łódź, Gdańsk, Żółć\n".encode("cp1250"), "the encoding is not clear"),
+        (b"a,\x81\x98\n", "cannot be decoded as UTF-8, Windows-1252 or Windows-1251"),
+        # Its words are Norwegian, but 0x81 is no character in Windows-1252.
+        (
+            "a,Åse Bjørn Tromsø\n".encode("cp1252") + b"b,x\x81y\n",
+            r"reads as Windows-1252, but cannot be decoded as it \(b'x\\x81y' is no text in it\)",
+        ),
+    ],
+)
+def test_an_unclear_or_undecodable_encoding_is_a_file_error_saying_why(sample: bytes, message: str) -> None:
+    with pytest.raises(CsvFileError, match=message):
+        detect_encoding(sample, complete=True)
+
+
+def test_nul_bytes_without_a_utf16_byte_order_mark_are_binary() -> None:
+    with pytest.raises(NotTextError, match="binary, not a CSV text file"):
+        detect_encoding(b"PK\x03\x04\x14\x00\x00\x00", complete=True)
+    # UTF-16 has NUL bytes in every ASCII character, and is text all the same.
+    assert detect_encoding("a,b\n".encode("utf-16"), complete=True) == "utf-16"
 
 
 def test_a_byte_order_mark_decides_and_is_not_part_of_the_first_header(tmp_path: Path) -> None:
@@ -129,6 +173,66 @@ def test_windows_1252_files_are_detected_and_decoded(tmp_path: Path) -> None:
     assert (export.encoding, export.copyable) == ("cp1252", True)
     [row] = values(path)
     assert row[5] == "Très bien – Bjørn, Ærø, Åsa"
+
+
+UKRAINIAN_ROWS = [
+    [
+        "KS-1",
+        "Language Connect",
+        "olena.koval@example.org",
+        "ingrid@acme.example",
+        "2026-10-05 10:00",
+        "Дякую, було дуже корисно",
+    ],
+    [
+        "KS-2",
+        "Mentorship",
+        "taras@example.org",
+        "ingrid@acme.example",
+        "2026-10-06 10:00",
+        "Олена Коваль: «чудова розмова»",
+    ],
+    [
+        "KS-3",
+        "Language Connect",
+        "iryna@example.org",
+        "ingrid@acme.example",
+        "2026-10-07 10:00",
+        "Їжак, ґанок, Євген — все є",
+    ],
+]
+
+
+def csv_text(rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def test_windows_1251_files_read_as_ukrainian_not_as_windows_1252(tmp_path: Path) -> None:
+    text = csv_text([HEADER.split(","), *UKRAINIAN_ROWS])
+    path = write(tmp_path, text, encoding="cp1251")
+    # The mistake this guards against: every byte decodes in Windows-1252, into mojibake.
+    assert text.encode("cp1251").decode("cp1252").startswith(HEADER + "\nKS-1,Language Connect")
+
+    export = export_of(path)
+
+    assert (export.encoding, export.copyable) == ("cp1251", True)
+    assert values(path) == UKRAINIAN_ROWS
+
+
+def test_windows_1251_is_detected_past_the_first_mebibyte(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.csv"
+    with path.open("wb") as handle:
+        handle.write(f"{HEADER}\n".encode())
+        n = 0
+        while handle.tell() < ENCODING_SAMPLE_BYTES + 1000:
+            n += 1
+            handle.write(f"{GOOD.replace('KS-1', f'KS-{n}')}\n".encode())
+        handle.write(csv_text([UKRAINIAN_ROWS[0]]).encode("cp1251"))
+
+    assert detect_file_encoding(path) == "cp1251"
+    assert values(path)[-1] == UKRAINIAN_ROWS[0]
 
 
 def test_windows_1252_is_detected_even_when_its_first_non_ascii_byte_is_past_the_first_mebibyte(
@@ -183,21 +287,30 @@ def test_utf16_with_a_byte_order_mark_is_read_but_not_copyable(tmp_path: Path) -
 
 def test_bytes_that_are_no_text_in_any_supported_encoding_are_a_file_error(tmp_path: Path) -> None:
     path = tmp_path / "sessions.csv"
-    path.write_bytes(f"{HEADER}\n".encode() + b"KS-1,\x81\x8d\x8f\n")
+    # 0x81 is no character in Windows-1252, 0x98 none in Windows-1251.
+    path.write_bytes(f"{HEADER}\n".encode() + b"KS-1,\x81\x8d\x98\n")
 
-    with pytest.raises(CsvFileError, match=r"sessions\.csv: cannot be decoded as cp1252"):
+    with pytest.raises(CsvFileError, match=r"sessions\.csv: cannot be decoded as UTF-8, Windows-1252 or Windows-1251"):
+        export_of(path)
+
+
+def test_a_binary_file_is_a_file_error(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.csv"
+    path.write_bytes(f"{HEADER}\n".encode() + b"\x00\x01\x02")
+
+    with pytest.raises(NotTextError, match=r"sessions\.csv: binary"):
         export_of(path)
 
 
 def test_records_stream_until_an_undecodable_byte_past_the_sample(tmp_path: Path) -> None:
-    # UTF-8 up to well past the 1 MiB sample, then a byte no encoding reads: windows-1252 is detected
-    # from the whole file, and reading only fails on reaching that byte.
+    # Windows-1252 decided from the words of the first rows (a bounded sample of them), then a byte
+    # it cannot read, far on: reading fails only on reaching that byte.
     good_rows = 30_000
     path = tmp_path / "sessions.csv"
     with path.open("wb") as handle:
         handle.write(f"{HEADER}\n".encode())
         for n in range(1, good_rows + 1):
-            handle.write(f"{GOOD.replace('KS-1', f'KS-{n}')}\n".encode())
+            handle.write(f"{GOOD.replace('KS-1', f'KS-{n}').replace('Good', 'Bjørn')}\n".encode("cp1252"))
         handle.write(b"KS-bad,\x81\n")
     export = export_of(path)
     assert export.encoding == "cp1252"

@@ -80,7 +80,12 @@ def test_production_with_real_secrets_starts(monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("TEEI_TIMEZONE", "Mars/Olympus"), ("TEEI_DATABASE_URL", "mysql://x"), ("TEEI_POSTGRES_PORT", "99999")],
+    [
+        ("TEEI_TIMEZONE", "Mars/Olympus"),
+        ("TEEI_DATABASE_URL", "mysql://x"),
+        ("TEEI_POSTGRES_PORT", "99999"),
+        ("TEEI_API_RATE_LIMIT_STORAGE", "memcached://localhost:11211"),  # no client for it is installed
+    ],
 )
 def test_a_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
