@@ -159,7 +159,7 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 def _unstorable(character: str) -> str:
     if character == "\x00":
         return "a NUL character (\\u0000)"
-    return f"a lone surrogate (\\u{ord(character):04x}), which is no character"
+    return f"a lone surrogate (\\u{ord(character):04x}, half of a UTF-16 pair)"
 
 
 def table_of(records: list[dict[str, Any]], spec: EntitySpec) -> tuple[list[str], list[list[str | None]]]:
