@@ -16,7 +16,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.correlation import CORRELATION_HEADER, current_correlation_id
 from api.routing import allowed_methods
-from teei.ingest.webhook_delivery import BodyInvalid, DeliveryError, DeliveryNotLoaded, DeliveryRejected
+from teei.ingest.webhook_delivery import (
+    BodyInvalid,
+    BodyMalformed,
+    DeliveryError,
+    DeliveryFailed,
+    DeliveryNotLoaded,
+    DeliveryRejected,
+)
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -51,9 +58,12 @@ def problem_response(
 
 
 # The domain's errors as HTTP statuses: the rooms below raise them, knowing nothing of HTTP.
+# A sender's mistake is a 4xx (a retry of the same request fails again); only our faults are 5xx.
 DOMAIN_ERROR_STATUS: dict[type[DeliveryError], int] = {
+    BodyMalformed: 400,
     BodyInvalid: 422,
     DeliveryRejected: 422,
+    DeliveryFailed: 500,
     DeliveryNotLoaded: 503,
 }
 
@@ -112,7 +122,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def domain_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DeliveryError)
-        return problem_response(request, DOMAIN_ERROR_STATUS.get(type(exc), 422), exc.reason)
+        headers = None
+        if isinstance(exc, DeliveryNotLoaded):
+            headers = {"Retry-After": str(exc.retry_after_seconds)}
+        return problem_response(request, DOMAIN_ERROR_STATUS.get(type(exc), 422), exc.reason, headers=headers)
 
     async def schema_missing_problem(request: Request, exc: Exception) -> JSONResponse:
         # Before the first pipeline run dbt has not built the shared schema yet: say so, not "500".

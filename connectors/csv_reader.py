@@ -16,7 +16,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -296,8 +296,7 @@ def plan_columns(header: list[str], spec: EntitySpec, name: str) -> ColumnPlan:
         ):
             chosen[field] = index
     constants = {field: value for field, value in mapping.constants.items() if field not in chosen}
-    required = [field for field, info in spec.record.model_fields.items() if info.is_required()]
-    missing = [field for field in required if field not in chosen and field not in constants]
+    missing = _missing_required(spec, chosen.keys() | constants.keys())
     if missing:
         raise CsvFileError(
             f"{name}: required column(s) {', '.join(missing)} not found;"
@@ -310,6 +309,19 @@ def plan_columns(header: list[str], spec: EntitySpec, name: str) -> ColumnPlan:
         extras=[(index, column) for index, column in enumerate(headers) if index not in used],
         constants=constants,
     )
+
+
+def missing_required_fields(header: list[str], spec: EntitySpec) -> list[str]:
+    """The required fields of `spec` that no column of `header` (nor a mapping constant) provides, so
+    `plan_columns` would refuse the header; for callers that word the refusal their own way."""
+    mapping = spec.mapping
+    present = {mapping.canonical_field(column) for column in _unique_headers(header)}
+    return _missing_required(spec, present | mapping.constants.keys())
+
+
+def _missing_required(spec: EntitySpec, present: Collection[str | None]) -> list[str]:
+    required = [field for field, info in spec.record.model_fields.items() if info.is_required()]
+    return [field for field in required if field not in present]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ away from now is refused, so a captured delivery cannot be replayed later.
 
 This router is the HTTP edge only (size limit, signature, the answer); loading a verified delivery
 once — idempotent by delivery id, replays answered with the first load — is
-`teei.ingest.webhook_delivery.deliver_webhook`, whose errors api.problems maps to problem+json.
+`teei.ingest.webhook_delivery.deliver_webhook`, whose errors api.problems maps to problem+json: what the
+sender can fix is a 4xx (400 not JSON or too deep, 422 not loadable records), only our faults a 5xx (503
+with Retry-After when the database is unavailable), since senders retry 5xx answers.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ def kintell_route(entity: KintellEntity) -> None:
         name=f"kintell_webhook_{entity}",
         status_code=202,
         response_model=WebhookAccepted,
-        responses=problem_responses(401, 413, 422, 429, 503),
+        responses=problem_responses(400, 401, 413, 422, 429, 500, 503),
         summary=f"A signed Kintell delivery of {entity} (Standard Webhooks signature)",
         openapi_extra={
             "requestBody": {

@@ -3,7 +3,8 @@
 A load's `running` row in `ops.loads` is committed first; the load itself is one transaction:
 1. the file's SHA-256 is looked up in `ops.loads`: a file already loaded is recorded as `skipped` and
    changes nothing else; so are bytes that failed before by a fault of the file (they would fail again)
-   until the file changes or an operator releases the failed load (`teei retry --load ID`);
+   until the file changes or an operator releases the failed load (`teei retry --load ID`) — except for a
+   caller that does not hold failures (a webhook: its sender sees the answer and decides to send again);
 2. valid records stream through PostgreSQL COPY into a temporary staging table, rejected rows
    into `ops.quarantine` with every reason;
 3. a key repeated inside the file keeps its last row (earlier rows with other values are
@@ -112,9 +113,13 @@ def load_rows(
     file_sha256: str,
     timezone: ZoneInfo,
     pseudonym_key: str,
+    hold_failures: bool = True,
 ) -> LoadResult:
     """Load rows already split into values under `header` (a webhook body or an upload read by the
-    same connector) exactly as a file with that header and those rows would load."""
+    same connector) exactly as a file with that header and those rows would load.
+
+    `hold_failures=False` is for a caller whose sender sees the answer (a webhook): bytes that failed are
+    recorded failed but not held, so the same bytes sent again are loaded again, not `skipped`."""
     return _run_load(
         engine,
         lambda: RowsExport(plan_columns(header, spec, file_name), rows),
@@ -123,6 +128,7 @@ def load_rows(
         file_sha256=file_sha256,
         timezone=timezone,
         pseudonym_key=pseudonym_key,
+        hold_failures=hold_failures,
     )
 
 
@@ -179,6 +185,7 @@ def _run_load(
     file_sha256: str,
     timezone: ZoneInfo,
     pseudonym_key: str,
+    hold_failures: bool = True,
 ) -> LoadResult:
     # The load's row is committed first, with the connection that does the load, so a load cut off by a
     # lost database or a killed process is still visible afterwards (`_recover_interrupted` marks it).
@@ -190,7 +197,15 @@ def _run_load(
         try:
             with connection.begin():
                 return _load(
-                    driver, load_id, open_source, spec, file_name, file_sha256, timezone.key, hmac_pads(pseudonym_key)
+                    driver,
+                    load_id,
+                    open_source,
+                    spec,
+                    file_name,
+                    file_sha256,
+                    timezone.key,
+                    hmac_pads(pseudonym_key),
+                    hold_failures=hold_failures,
                 )
         except Exception as exc:
             log.warning("load %s of %s failed: %s: %s", load_id, file_name, type(exc).__name__, exc)
@@ -198,10 +213,11 @@ def _run_load(
                 # The connection is gone: the row stays `running` until the next load finds it interrupted.
                 raise
             with connection.begin():
+                # A caller that does not hold failures gets them released at once, as `teei retry` would.
                 driver.execute(
-                    "UPDATE ops.loads SET status = 'failed', failure = 'file', error = %s, finished_at = now() "
-                    "WHERE load_id = %s",
-                    (f"{type(exc).__name__}: {exc}".strip(), load_id),
+                    "UPDATE ops.loads SET status = 'failed', failure = 'file', error = %s, finished_at = now(), "
+                    "released_at = CASE WHEN %s THEN NULL ELSE now() END WHERE load_id = %s",
+                    (f"{type(exc).__name__}: {exc}".strip(), hold_failures, load_id),
                 )
             return LoadResult(load_id, spec.source, spec.entity, file_name, file_sha256, "failed", error=str(exc))
 
@@ -253,6 +269,8 @@ def _load(
     sha256: str,
     timezone: str,
     hmac_keys: tuple[bytes, bytes],
+    *,
+    hold_failures: bool,
 ) -> LoadResult:
     table = sql.Identifier("raw", spec.raw_table)
     # Loads of one table run one at a time, so two copies of a file cannot both pass the checks below.
@@ -265,11 +283,13 @@ def _load(
     ).fetchone()
     # The same bytes failed before by a fault of the file: they would fail again, so they wait until the
     # file changes or an operator releases that load (`teei retry --load ID`).
-    held = connection.execute(
-        "SELECT load_id, error FROM ops.loads WHERE source = %s AND entity = %s AND file_sha256 = %s "
-        "AND status = 'failed' AND failure = 'file' AND released_at IS NULL ORDER BY load_id DESC LIMIT 1",
-        (spec.source, spec.entity, sha256),
-    ).fetchone()
+    held = None
+    if hold_failures:
+        held = connection.execute(
+            "SELECT load_id, error FROM ops.loads WHERE source = %s AND entity = %s AND file_sha256 = %s "
+            "AND status = 'failed' AND failure = 'file' AND released_at IS NULL ORDER BY load_id DESC LIMIT 1",
+            (spec.source, spec.entity, sha256),
+        ).fetchone()
     if already or held:
         reason = None
         if held and not already:

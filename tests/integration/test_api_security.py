@@ -32,6 +32,8 @@ from api.app import create_app
 from connectors.csv_reader import open_export
 from connectors.registry import entity_for_file, get_entity
 from teei.cli.main import app as teei_cli
+from teei.devtools.services import free_port
+from teei.ingest.webhook_delivery import MAX_JSON_DEPTH
 from teei.platform.database import create_db_engine
 from teei.platform.settings import Settings, get_settings
 
@@ -386,12 +388,125 @@ def test_forged_or_stale_deliveries_are_refused_and_load_nothing(api: Api, forge
     assert count(api, "SELECT count(*) FROM raw.kintell_sessions WHERE session_id LIKE 'FORGE%'") == 0
 
 
-def test_a_signed_delivery_that_is_not_records_is_422_and_unknown_entities_404(api: Api) -> None:
-    for body in (b"not json", b"{}", b"[]", b"[1, 2]"):
+def test_a_signed_delivery_that_is_not_records_is_a_4xx_and_unknown_entities_404(api: Api) -> None:
+    assert_problem(
+        api.client.post("/v1/webhooks/kintell/sessions", content=b"not json", headers=signed(b"not json", "msg_bad")),
+        400,
+    )
+    for body in (b"{}", b"[]", b"[1, 2]"):
         response = api.client.post("/v1/webhooks/kintell/sessions", content=body, headers=signed(body, "msg_bad"))
         assert_problem(response, 422)
     body = b"[]"
     assert_problem(api.client.post("/v1/webhooks/kintell/payments", content=body, headers=signed(body, "m")), 404)
+
+
+# A sender's mistakes: the body as sent (text, so escapes such as a lone surrogate stay as written), the
+# status, and what the detail must name so the sender can find the fault.
+GOOD = {k: v for k, v in SESSIONS[0].items() if k != "topics"}
+SENDER_MISTAKES: dict[str, tuple[str, int, tuple[str, ...]]] = {
+    "NUL in a value": (
+        json.dumps([GOOD | {"session_id": "MIS-NUL", "volunteer_email": "o\u0000la@acme.example"}]),
+        422,
+        ("record 1", "volunteer_email", "NUL"),
+    ),
+    "lone surrogate in a value": (
+        json.dumps([GOOD | {"session_id": "MIS-SUR"}]).replace("wh.anna@", "wh.anna\\ud800@"),
+        422,
+        ("record 1", "participant_email", "surrogate"),
+    ),
+    "NUL in a field name": (json.dumps([GOOD | {"session_id": "MIS-KEY", "note\u0000": "x"}]), 422, ("field name",)),
+    "required fields in no record": (
+        json.dumps([{"session_id": "MIS-REQ", "session_type": "language"}]),
+        422,
+        ("participant_email", "volunteer_email"),
+    ),
+    "nested 100,000 levels deep": ("[" * 100_000 + "]" * 100_000, 400, (str(MAX_JSON_DEPTH), "levels")),
+    "objects nested too deep": ('{"records": [' + '{"a": ' * 40 + "1" + "}" * 40 + "]}", 400, ("levels",)),
+    "truncated JSON": (json.dumps([GOOD])[:-3], 400, ("not JSON",)),
+    "a number of 5,000 digits": ('[{"session_id": ' + "9" * 5000 + "}]", 400, ("not JSON",)),
+}
+INTERNAL_NAMES = ("stage_", "COPY", "ops.", "raw.", "CONTEXT", "psycopg")
+
+
+def ledger(api: Api) -> tuple[int, int, int]:
+    """Loads, failed loads of no rows, and recorded deliveries: what a rejected delivery must not change."""
+    with api.engine.connect() as db:
+        row = db.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM ops.loads), "
+                "(SELECT count(*) FROM ops.loads WHERE status = 'failed' AND rows_in = 0), "
+                "(SELECT count(*) FROM ops.webhook_deliveries)"
+            )
+        ).one()
+    return row[0], row[1], row[2]
+
+
+@pytest.mark.parametrize("mistake", SENDER_MISTAKES)
+def test_a_senders_mistake_is_a_4xx_naming_it_and_records_nothing(api: Api, mistake: str) -> None:
+    text, status, named = SENDER_MISTAKES[mistake]
+    body = text.encode()
+    before = ledger(api)
+    delivery = f"msg_mistake_{mistake}"
+    for _attempt in range(2):  # the sender's retry of the same body is answered the same, never "replayed"
+        problem = assert_problem(
+            api.client.post("/v1/webhooks/kintell/sessions", content=body, headers=signed(body, delivery)), status
+        )
+        assert all(part in problem["detail"] for part in named), problem["detail"]
+        assert not any(name in problem["detail"] for name in INTERNAL_NAMES), problem["detail"]
+    assert ledger(api) == before
+    assert count(api, "SELECT count(*) FROM raw.kintell_sessions WHERE session_id LIKE 'MIS-%'") == 0
+
+
+@pytest.mark.parametrize("character", ["\\u0000", "\\udfff"], ids=["NUL", "lone surrogate"])
+def test_text_no_database_can_hold_refuses_the_delivery_naming_the_record_as_a_file_would_fail(
+    api: Api, character: str
+) -> None:
+    # A file with a NUL in one value fails as a whole (PostgreSQL text cannot hold it), so does a body:
+    # the other record is not loaded either, and the detail says which record and field to fix.
+    records = [GOOD | {"session_id": "TXT-1"}, GOOD | {"session_id": "TXT-2", "session_type": "LANGUAGE"}]
+    body = json.dumps(records).replace('"LANGUAGE"', f'"lang{character}uage"').encode()
+    before = ledger(api)
+    problem = assert_problem(
+        api.client.post("/v1/webhooks/kintell/sessions", content=body, headers=signed(body, f"msg_text_{character}")),
+        422,
+    )
+    assert problem["detail"].startswith('record 2, field "session_type"'), problem["detail"]
+    assert ledger(api) == before
+    assert count(api, "SELECT count(*) FROM raw.kintell_sessions WHERE session_id LIKE 'TXT-%'") == 0
+
+
+def test_bad_values_in_good_records_are_quarantined_and_a_nested_object_is_allowed(api: Api) -> None:
+    nested: Any = 1
+    for _ in range(MAX_JSON_DEPTH - 3):  # with the list and the record, exactly the limit
+        nested = {"n": nested}
+    records = [
+        GOOD | {"session_id": "VAL-1", "extra": nested},
+        GOOD | {"session_id": "VAL-2", "participant_email": "not an email", "rating": "NaN"},
+    ]
+    body = json.dumps({"records": records}).encode()
+    response = api.client.post("/v1/webhooks/kintell/sessions", content=body, headers=signed(body, "msg_values"))
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert (accepted["rows_loaded"], accepted["rows_quarantined"]) == (1, 1)
+    with api.engine.connect() as db:
+        reasons: list[str] = db.execute(
+            sa.text("SELECT reasons FROM ops.quarantine WHERE load_id = :l"), {"l": accepted["load_id"]}
+        ).scalar_one()
+    assert any("participant_email" in reason for reason in reasons), reasons
+
+
+def test_a_delivery_while_the_database_is_down_is_a_503_to_retry_and_is_not_recorded(api: Api) -> None:
+    down = api.settings.model_copy(update={"database_url": f"postgresql://teei:teei@127.0.0.1:{free_port()}/teei"})
+    body = json.dumps([GOOD | {"session_id": "DOWN-1"}]).encode()
+    with TestClient(create_app(down)) as client:
+        response = client.post("/v1/webhooks/kintell/sessions", content=body, headers=signed(body, "msg_down"))
+    problem = assert_problem(response, 503)
+    assert response.headers["retry-after"] == "30"
+    assert not any(name in problem["detail"] for name in INTERNAL_NAMES), problem["detail"]
+    # Not recorded as delivered: the sender's retry, once the database is back, loads it.
+    again = api.client.post("/v1/webhooks/kintell/sessions", content=body, headers=signed(body, "msg_down"))
+    assert again.status_code == 202, again.text
+    assert again.json()["replayed"] is False and again.json()["rows_loaded"] == 1
 
 
 # --- uploads ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.registry import get_entity
-from teei.ingest.loader import load_csv_file
+from teei.ingest.loader import load_csv_file, load_rows
 
 pytestmark = pytest.mark.integration
 
@@ -126,3 +126,29 @@ def test_a_file_missing_a_required_column_fails_and_writes_nothing(engine: sa.En
     assert failed["status"] == "failed" and "participant_email" in failed["error"]
     assert table(engine, "SELECT * FROM raw.kintell_sessions") == []
     assert table(engine, "SELECT * FROM ops.quarantine") == []
+
+
+def test_rows_whose_sender_sees_the_answer_are_not_held_after_a_failure(engine: sa.Engine) -> None:
+    # A NUL fails the load (PostgreSQL text cannot hold it). A file's bytes would then be held; rows of a
+    # caller that does not hold failures (a webhook) are tried again when sent again.
+    header = ["session_id", "session_type", "participant_email", "volunteer_email"]
+    rows: list[list[str | None]] = [["s1", "language", "a\x00@x.org", "v@y.org"]]
+
+    def attempt(hold_failures: bool) -> Any:
+        return load_rows(
+            engine,
+            header,
+            rows,
+            SESSIONS,
+            file_name="webhook/kintell/sessions/m1",
+            file_sha256="0" * 64,
+            timezone=OSLO,
+            pseudonym_key="k",
+            hold_failures=hold_failures,
+        )
+
+    assert [attempt(False).status, attempt(False).status] == ["failed", "failed"]
+    assert table(engine, "SELECT count(*) AS held FROM ops.loads WHERE released_at IS NULL") == [{"held": 0}]
+    assert attempt(True).status == "failed"
+    held = attempt(True)
+    assert held.status == "skipped" and "not retried" in (held.error or "")
