@@ -26,6 +26,7 @@ MAX_GAP = 2
 TYPO_MIN_LENGTH = 7
 AFTER_CONTRAST_WEIGHT, BEFORE_CONTRAST_WEIGHT = 1.5, 0.75
 HEDGE_PENALTY, INTENSIFIER_BONUS = 0.15, 0.1
+NEGATIVE_CUE_WEIGHT = 1.25
 # Features per dimension for the embedding provider: positive and negative weight, negated hits, hedged
 # and intensified hits.
 FEATURES_PER_DIMENSION = 5
@@ -44,6 +45,7 @@ class Cue:
     dimension: str
     polarity: Polarity
     words: tuple[frozenset[str], ...]
+    negative_inside: bool = False
 
 
 @dataclass
@@ -90,8 +92,12 @@ class RulesProvider:
             for polarity in POLARITIES
             for text in getattr(definition.cues[language], polarity)
         ]
-        self.cues = sorted((cue for cue in cues if cue.words), key=lambda cue: -len(cue.words))
         self.negators = {normalise_word(w) for lang in LANGUAGES for w in self.taxonomy.negation_for(lang).negators}
+        cues = [
+            Cue(cue.dimension, cue.polarity, cue.words, any(self._is_negator(w) for words in cue.words for w in words))
+            for cue in cues
+        ]
+        self.cues = sorted((cue for cue in cues if cue.words), key=lambda cue: -len(cue.words))
         self.not_negations = [_phrase(p) for lang in LANGUAGES for p in self.taxonomy.negation_for(lang).not_negations]
         self.contrast = {normalise_word(w) for lang in LANGUAGES for w in self.taxonomy.contrast[lang]}
         self.hedges = [_phrase(p) for lang in LANGUAGES for p in self.taxonomy.hedges[lang]]
@@ -150,25 +156,44 @@ class RulesProvider:
             intensified = bool(self._spans(self.intensifiers, forms))
             contrast_at = [i for i, token in enumerate(tokens) if token.text in self.contrast]
             used: set[int] = set()
+            matches: list[tuple[int, Cue]] = []
             for cue in self.cues:
-                for start in range(len(tokens)):
-                    if start in used:
+                for begin in range(len(tokens)):
+                    if begin in used:
                         continue
-                    end = self._find(cue.words, forms, start, MAX_GAP)
-                    if end is None or used & set(range(start, end)):
+                    stop = self._find(cue.words, forms, begin, MAX_GAP)
+                    if stop is None or used & set(range(begin, stop)):
                         continue
-                    used.update(range(start, end))
-                    negated = self._negated(tokens, start, window, not_negation)
-                    weight = 1.0
-                    if contrast_at:
-                        weight = AFTER_CONTRAST_WEIGHT if start > contrast_at[-1] else BEFORE_CONTRAST_WEIGHT
-                    polarity: Polarity = cue.polarity
-                    if negated:
-                        polarity = "negative" if cue.polarity == "positive" else "positive"
-                    analysis.hits.append(Hit(cue.dimension, polarity, number, weight, negated, hedged, intensified))
+                    used.update(range(begin, stop))
+                    matches.append((begin, cue))
+            # In reading order, a negator negates the first cue after it only ("can't follow when people
+            # speak fast" negates follow, not speak fast).
+            spent: set[int] = set()
+            for begin, cue in sorted(matches, key=lambda match: match[0]):
+                # A cue that carries its own negation ("не розуміти", "no friends") is not negated
+                # again: Ukrainian negative concord ("нічого не розумію") negates once.
+                negator = None if cue.negative_inside else self._negator_before(tokens, begin, window, not_negation)
+                negated = negator is not None and negator not in spent
+                if negator is not None:
+                    spent.add(negator)
+                # a longer cue is more specific than the single words it holds
+                weight = len(cue.words) ** 0.5
+                if contrast_at:
+                    weight *= AFTER_CONTRAST_WEIGHT if begin > contrast_at[-1] else BEFORE_CONTRAST_WEIGHT
+                if cue.polarity == "negative" and not negated:
+                    # many positive cues are the dimension's topic words (job, application, language);
+                    # a negative word beside them is the marked one
+                    weight *= NEGATIVE_CUE_WEIGHT
+                polarity: Polarity = cue.polarity
+                if negated:
+                    polarity = "negative" if cue.polarity == "positive" else "positive"
+                analysis.hits.append(Hit(cue.dimension, polarity, number, weight, negated, hedged, intensified))
         return analysis
 
-    def _negated(self, tokens: list[Token], start: int, window: int, not_negation: set[int]) -> bool:
+    def _is_negator(self, word: str) -> bool:
+        return word in self.negators or word.endswith("n't")
+
+    def _negator_before(self, tokens: list[Token], start: int, window: int, not_negation: set[int]) -> int | None:
         # Walk back from the cue: a negator within the window negates it; punctuation or a contrast
         # word ends the scope first.
         seen = 0
@@ -176,16 +201,16 @@ class RulesProvider:
             token = tokens[index]
             if not token.is_word:
                 if token.text in CLAUSE_PUNCTUATION:
-                    return False
+                    return None
                 continue
             if token.text in self.contrast:
-                return False
-            if index not in not_negation and (token.text in self.negators or token.text.endswith("n't")):
-                return True
+                return None
+            if index not in not_negation and self._is_negator(token.text):
+                return index
             seen += 1
             if seen >= window:
-                return False
-        return False
+                return None
+        return None
 
     # --- scores and features --------------------------------------------------------------------
 
