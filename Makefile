@@ -8,12 +8,13 @@ VENV := .venv/bin
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros -type f 2>/dev/null) dbt_project/dbt_project.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: help install redis-server up test lint bench docs validate clean
+.PHONY: help install redis-server up test lint bench eval docs validate clean
 
 help:
 	@echo "make up     start PostgreSQL + NATS, load the sample data, serve Dagster UI (:3000), API (:8000), dbt docs (:8080)"
 	@echo "make test   the whole test suite against real PostgreSQL and NATS (throw-away instances)"
 	@echo "make lint   ruff, mypy, the import-layer contract;  make bench  performance ratios;  make validate  dagster definitions"
+	@echo "make eval   Q2Q quality: every provider on the project's labelled set (test split), figures in .teei/eval/"
 	@echo "make docs   dbt docs (dbt_project/target/static_index.html) and docs/schema.md (ER diagram from the manifest)"
 
 # uv comes from PyPI when missing; the environment is exactly uv.lock.
@@ -53,6 +54,13 @@ validate: install
 
 bench: install
 	$(VENV)/python -m benchmarks
+
+# Q2Q providers on the untouched test split of the project's labelled set (train and dev are for
+# training and thresholds); the figures and predictions land in .teei/eval/.
+eval: install
+	@mkdir -p .teei/eval
+	$(VENV)/teei eval q2q --labels tests/fixtures/q2q/labelled.jsonl --split test \
+		--json .teei/eval/q2q.json --predictions .teei/eval/q2q_predictions.jsonl
 
 # dbt's catalog would need a running database; --no-compile and --empty-catalog need none, so this works
 # on a fresh machine (types then come from the yml only; `make up` serves docs with the database's types).

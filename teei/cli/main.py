@@ -28,6 +28,8 @@ services_app = typer.Typer(help="The embedded PostgreSQL and NATS.", no_args_is_
 db_app = typer.Typer(help="The database: migrations and reset.", no_args_is_help=True)
 app.add_typer(services_app, name="services")
 app.add_typer(db_app, name="db")
+eval_app = typer.Typer(help="Measure quality against labelled data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 
 # Piped or captured output gets a width that fits the summary table instead of 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -269,6 +271,47 @@ def generate(
         )
     console.print(table)
     console.print(f"manifest (what a first load into an empty database gives): {out / MANIFEST_NAME}")
+
+
+@eval_app.command("q2q")
+def eval_q2q(
+    labels: Annotated[
+        Path, typer.Option("--labels", exists=True, dir_okay=False, help="JSON Lines: id, lang, text, labels.")
+    ],
+    provider: Annotated[
+        list[str] | None, typer.Option("--provider", help="A provider to evaluate (repeatable); default: every one.")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures as JSON here.")] = None,
+    predictions_out: Annotated[
+        Path | None, typer.Option("--predictions", help="Write one JSON line per text and provider here.")
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option("--split", help="Only the lines whose `split` is this (train, dev, test).")
+    ] = None,
+) -> None:
+    """Precision, recall and F1 per dimension × polarity, the macro-F1 and the majority baseline beside
+    them, overall and per language (docs/q2q.md)."""
+    from teei.outcomes import evaluation
+    from teei.outcomes.registry import PROVIDERS, UnknownProviderError, get_provider
+
+    try:
+        texts = evaluation.read_labelled(labels, split)
+        providers = [get_provider(name) for name in (provider or list(PROVIDERS))]
+    except (evaluation.LabelledFileError, UnknownProviderError) as exc:
+        raise _fail(str(exc), 2) from exc
+    documents, lines = [], []
+    for scorer in providers:
+        predicted = evaluation.predict(scorer, texts)
+        report = evaluation.evaluate(texts, predicted)
+        console.print(evaluation.render(scorer.name, report), markup=False, highlight=False)
+        documents.append(evaluation.as_json(scorer, report))
+        lines += evaluation.prediction_lines(scorer.name, texts, predicted)
+    if json_out:
+        json_out.write_text(
+            json.dumps({"labels": str(labels), "split": split, "providers": documents}, indent=2) + "\n"
+        )
+    if predictions_out:
+        predictions_out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
 @app.command("quarantine")

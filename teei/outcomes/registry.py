@@ -1,0 +1,22 @@
+"""The Q2Q providers by name, as `TEEI_Q2Q_PROVIDER` and `teei eval q2q --provider` name them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from teei.outcomes.providers import OutcomeProvider
+from teei.outcomes.rules import rules_provider
+
+PROVIDERS: dict[str, Callable[[], OutcomeProvider]] = {"rules": rules_provider}
+
+
+class UnknownProviderError(ValueError):
+    """A provider name no provider answers to."""
+
+
+def get_provider(name: str) -> OutcomeProvider:
+    """The provider called `name`."""
+    try:
+        return PROVIDERS[name]()
+    except KeyError:
+        raise UnknownProviderError(f"unknown Q2Q provider {name!r}: one of {', '.join(PROVIDERS)}") from None
