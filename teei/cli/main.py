@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from teei.platform.packaged_files import DBT_PROJECT_DIR
+from teei.cli import serve as serving
 from teei.platform.settings import Settings, SettingsError, load_settings
 
 # Unexpected errors keep their traceback; an unreachable service is one line (see `main`).
@@ -387,131 +386,7 @@ def token(
     print(minted)
 
 
-# --- up -----------------------------------------------------------------------------------------
-
-
-def stage_sample_data(settings: Settings, sample_dir: Path | None = None) -> list[Path]:
-    """Copy the bundled sample exports into the landing folder (files already there are kept)."""
-    from teei.devtools.generate import BUNDLED_SAMPLE_DIR
-
-    sample_dir = sample_dir or BUNDLED_SAMPLE_DIR
-    copied = []
-    for sample in sorted(sample_dir.rglob("*.csv")):
-        target = settings.landing_path / sample.relative_to(sample_dir)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(sample, target)
-            copied.append(target)
-    from connectors.registry import ENTITIES
-
-    for source in dict.fromkeys(spec.source for spec in ENTITIES.values()):
-        (settings.landing_path / source).mkdir(parents=True, exist_ok=True)
-    return copied
-
-
-def _dbt_docs_dir(settings: Settings) -> Path:
-    # Beside the other run-time data, not in dbt_project/target, which holds the manifest Dagster loads.
-    return settings.home_dir / "dbt-docs"
-
-
-def _generate_dbt_docs(settings: Settings) -> bool:
-    """dbt's docs site against the running database (its catalog has the real column types)."""
-    from orchestration.defs.dbt import dbt_environment
-
-    logs = settings.home_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    dbt = str(Path(sys.executable).parent / "dbt")
-    project = str(DBT_PROJECT_DIR)
-    command = [dbt, "docs", "generate", "--static", "--project-dir", project, "--profiles-dir", project]
-    with (logs / "dbt-docs.log").open("wb") as log:
-        result = subprocess.run(
-            [*command, "--target-path", str(_dbt_docs_dir(settings))],
-            cwd=settings.home_dir,
-            env={**os.environ, **dbt_environment(settings.postgres_url)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    return result.returncode == 0
-
-
-def _serve(settings: Settings, *, dbt_docs: bool) -> list[subprocess.Popen[bytes]]:
-    bin_dir = Path(sys.executable).parent
-    # The code location by module, not by workspace.yaml, so an installed wheel serves from anywhere.
-    code_location = ["-m", "orchestration.definitions"]
-    logs = settings.home_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    commands = {
-        "dagster-webserver": [
-            str(bin_dir / "dagster-webserver"),
-            *code_location,
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(settings.dagster_port),
-        ],
-        "dagster-daemon": [str(bin_dir / "dagster-daemon"), "run", *code_location],
-        "consumer": [str(bin_dir / "teei"), "consume"],
-        "api": [
-            str(bin_dir / "uvicorn"),
-            "api.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(settings.api_port),
-        ],
-    }
-    if dbt_docs:
-        project = str(DBT_PROJECT_DIR)
-        commands["dbt-docs"] = [
-            str(bin_dir / "dbt"),
-            "docs",
-            "serve",
-            "--project-dir",
-            project,
-            "--profiles-dir",
-            project,
-            "--target-path",
-            str(_dbt_docs_dir(settings)),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(settings.docs_port),
-            "--no-browser",
-        ]
-    processes = []
-    for name, command in commands.items():
-        with (logs / f"{name}.log").open("ab") as log:
-            processes.append(
-                subprocess.Popen(
-                    command, cwd=settings.home_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-                )
-            )
-    return processes
-
-
-def _print_totals(settings: Settings) -> None:
-    """What the database holds now, so a second `make up` (everything skipped) still says something."""
-    import sqlalchemy as sa
-
-    from connectors.registry import ENTITIES
-    from teei.platform.database import create_db_engine
-
-    engine = create_db_engine(settings.postgres_url, pool_size=1)
-    with engine.connect() as db:
-        counts = [
-            f"raw.{raw_table} {db.execute(sa.text(f'SELECT count(*) FROM raw.{raw_table}')).scalar_one()}"
-            for raw_table in dict.fromkeys(spec.raw_table for spec in ENTITIES.values())
-        ]
-        quarantined: int = db.execute(sa.text("SELECT count(*) FROM ops.quarantine")).scalar_one()
-        sent: int = db.execute(sa.text("SELECT count(*) FROM ops.event_outbox WHERE sent_at IS NOT NULL")).scalar_one()
-    engine.dispose()
-    console.print(f"in the database: {', '.join(counts)} rows; {quarantined} in quarantine; {sent} events sent")
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+# --- consume and up ---------------------------------------------------------------------------
 
 
 @app.command("consume")
@@ -553,20 +428,20 @@ def up(
     settings = _settings()
     started = _start_services(settings)
     migrate(settings.postgres_url)
-    copied = stage_sample_data(settings)
+    copied = serving.stage_sample_data(settings)
     console.rule("TEEI impact data platform")
     console.print(f"data under {settings.home_dir}; landing folder {settings.landing_path}")
     if copied:
         console.print(f"sample exports copied to the landing folder: {len(copied)} file(s)")
     code = _run(settings)
-    _print_totals(settings)
-    dbt_docs = _generate_dbt_docs(settings)
+    serving.print_totals(settings, console)
+    dbt_docs = serving.generate_dbt_docs(settings)
     dagster_url = f"http://127.0.0.1:{settings.dagster_port}"
     api_url = f"http://127.0.0.1:{settings.api_port}"
     console.print(f"Dagster UI  {dagster_url}   (runs, assets, the nightly schedule)")
     console.print(f"HTTP API    {api_url}/docs   (health: {api_url}/health/ready)")
     if dbt_docs:
-        static_copy = _dbt_docs_dir(settings) / "static_index.html"
+        static_copy = serving.dbt_docs_dir(settings) / "static_index.html"
         console.print(f"dbt docs    http://127.0.0.1:{settings.docs_port}   (static copy: {static_copy})")
     else:
         errors.print(f"[yellow]dbt docs not generated[/yellow]; see {settings.home_dir / 'logs' / 'dbt-docs.log'}")
@@ -580,8 +455,8 @@ def up(
     # Ctrl-C and a plain `kill` both stop what `up` started (SIGINT may arrive ignored from a
     # background shell, so it is installed explicitly).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
-    processes = _serve(settings, dbt_docs=dbt_docs)
+    signal.signal(signal.SIGTERM, serving.interrupt)
+    processes = serving.serve(settings, dbt_docs=dbt_docs)
     console.print(f"serving (logs in {settings.home_dir / 'logs'}); press Ctrl-C to stop")
     try:
         while all(process.poll() is None for process in processes):
