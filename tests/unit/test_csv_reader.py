@@ -221,13 +221,15 @@ def test_windows_1251_files_read_as_ukrainian_not_as_windows_1252(tmp_path: Path
     assert values(path) == UKRAINIAN_ROWS
 
 
-def write_ascii_rows_past_the_sample(handle: BinaryIO) -> None:
-    """A header and plain ASCII rows until the encoding sample is full, so what follows lies beyond it."""
+def write_ascii_rows_past_the_sample(handle: BinaryIO) -> int:
+    """A header and plain ASCII rows until the encoding sample is full, so what follows lies beyond it;
+    returns how many rows."""
     handle.write(f"{HEADER}\n".encode())
     n = 0
     while handle.tell() < ENCODING_SAMPLE_BYTES + 1000:
         n += 1
         handle.write(f"{GOOD.replace('KS-1', f'KS-{n}')}\n".encode())
+    return n
 
 
 def test_windows_1251_is_detected_past_the_first_mebibyte(tmp_path: Path) -> None:
@@ -245,7 +247,7 @@ def test_windows_1252_is_detected_even_when_its_first_non_ascii_byte_is_past_the
 ) -> None:
     path = tmp_path / "sessions.csv"
     with path.open("wb") as handle:
-        write_ascii_rows_past_the_sample(handle)
+        n = write_ascii_rows_past_the_sample(handle)
         handle.write(GOOD.replace("KS-1", "KS-last").replace("Good", "Bjørn").encode("cp1252") + b"\n")
     with path.open("rb") as handle:
         assert detect_encoding(handle.read(ENCODING_SAMPLE_BYTES), complete=False) == "utf-8"  # the sample alone
