@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from teei.outcomes.embedding import embedding_provider
 from teei.outcomes.providers import OutcomeProvider
 from teei.outcomes.rules import rules_provider
 
-PROVIDERS: dict[str, Callable[[], OutcomeProvider]] = {"rules": rules_provider}
+# Each is built on first use and kept (the embedding provider maps its model once per process).
+PROVIDERS: dict[str, Callable[[], OutcomeProvider]] = {"rules": rules_provider, "embedding": embedding_provider}
 
 
 class UnknownProviderError(ValueError):
