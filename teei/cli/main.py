@@ -29,6 +29,8 @@ app.add_typer(services_app, name="services")
 app.add_typer(db_app, name="db")
 eval_app = typer.Typer(help="Measure quality against labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+q2q_app = typer.Typer(help="Q2Q: free text to outcome scores.", no_args_is_help=True)
+app.add_typer(q2q_app, name="q2q")
 
 # Piped or captured output gets a width that fits the summary table instead of 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -183,6 +185,13 @@ def _run(settings: Settings) -> int:
     if not summary.loads:
         table.add_row("(no files waiting)", "", "", "", "", "", "")
     console.print(table)
+    if summary.q2q is not None:
+        q2q = summary.q2q
+        console.print(
+            f"texts scored (Q2Q, {q2q.get('provider')}): {q2q.get('texts_scored', 0)}, "
+            f"unchanged: {q2q.get('texts_unchanged', 0)}, unscorable: {q2q.get('texts_unscorable', 0)}, "
+            f"other languages: {q2q.get('texts_other_language', 0)}"
+        )
     if summary.publish:
         console.print(f"events published: {summary.publish.sent}, waiting in the outbox: {summary.publish.pending}")
     console.print(
@@ -311,6 +320,35 @@ def eval_q2q(
         )
     if predictions_out:
         predictions_out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
+@q2q_app.command("rescore")
+def q2q_rescore() -> None:
+    """Score every text again under the current provider, model and taxonomy versions (after a version
+    changes; a run otherwise reads only new and changed texts). The metrics take the new scores at the
+    next `teei run`."""
+    from teei.outcomes.registry import UnknownProviderError, get_provider
+    from teei.outcomes.scoring import score_pending_texts
+    from teei.outcomes.taxonomy import load_taxonomy
+    from teei.platform.database import create_db_engine
+    from teei.platform.migrate import migrate
+
+    settings = _settings()
+    migrate(settings.postgres_url)
+    try:
+        provider = get_provider(settings.q2q_provider)
+    except UnknownProviderError as exc:
+        raise _fail(str(exc), 2) from exc
+    engine = create_db_engine(settings.postgres_url, pool_size=2, application_name="teei-q2q")
+    try:
+        report = score_pending_texts(engine, provider, load_taxonomy().version, rescore=True)
+    finally:
+        engine.dispose()
+    console.print(
+        f"texts scored (Q2Q, {provider.name} {provider.model_version}): {report.texts_scored}, "
+        f"unchanged: {report.texts_unchanged}, unscorable: {report.texts_unscorable}, "
+        f"other languages: {report.texts_other_language}; `teei run` rebuilds the metrics from them"
+    )
 
 
 @app.command("quarantine")

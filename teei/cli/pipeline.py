@@ -31,6 +31,8 @@ class PipelineSummary:
     log_file: str | None = None
     materialized: int = 0
     total: int = 0
+    # The Q2Q asset's counts (texts_scored, texts_unchanged, texts_unscorable, …), when it ran.
+    q2q: dict[str, Any] | None = None
 
 
 def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSummary:
@@ -42,6 +44,7 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
     from dagster import DagsterInstance
 
     from orchestration.definitions import defs
+    from orchestration.defs.outcomes import OUTCOME_SCORES_KEY
     from orchestration.defs.pipeline import pipeline_job
 
     definitions = defs()
@@ -79,7 +82,12 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
                 worker.start()
                 materialized = _watch(instance, run_id, worker, total, on_progress)
             summary = PipelineSummary(
-                run_id=run_id, succeeded=False, log_file=str(log_file), materialized=materialized, total=total
+                run_id=run_id,
+                succeeded=False,
+                log_file=str(log_file),
+                materialized=materialized,
+                total=total,
+                q2q=_materialization_metadata(instance, run_id, OUTCOME_SCORES_KEY),
             )
             if "error" in outcome:
                 summary.error = f"{type(outcome['error']).__name__}: {outcome['error']}"
@@ -152,6 +160,18 @@ def _watch(instance: Any, run_id: str, worker: threading.Thread, total: int, on_
             label = latest.asset_key.to_user_string() if latest and latest.asset_key else ""
             on_progress(seen, total, label)
     return seen
+
+
+def _materialization_metadata(instance: Any, run_id: str, asset_key: Any) -> dict[str, Any] | None:
+    """The metadata values of the run's materialization of `asset_key`, or None when it did not materialize."""
+    from dagster import DagsterEventType
+
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+    for record in records:
+        materialization = record.asset_materialization
+        if materialization is not None and materialization.asset_key == asset_key:
+            return {name: value.value for name, value in materialization.metadata.items()}
+    return None
 
 
 def _external_keys(definitions: Any) -> set[Any]:

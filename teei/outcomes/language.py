@@ -46,11 +46,19 @@ def lemmas(word: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=50_000)
-def person_name_tags(word: str) -> bool:
-    """Whether a Cyrillic word has a parse tagged as a first name, surname or patronymic."""
-    return any(
-        {"Name", "Surn", "Patr"} & set(str(parse.tag).replace(" ", ",").split(",")) for parse in _morph().parse(word)
-    )
+def name_parse_kinds(word: str) -> frozenset[str]:
+    """What the parses of a Cyrillic word are: `name` when some parse is tagged a first name or
+    patronymic (Name, Patr), `surname` when some is a surname (Surn), `other` when some is no name."""
+    kinds: set[str] = set()
+    for parse in _morph().parse(word):
+        grammemes = set(str(parse.tag).replace(" ", ",").split(","))
+        if grammemes & {"Name", "Patr"}:
+            kinds.add("name")
+        elif "Surn" in grammemes:
+            kinds.add("surname")
+        else:
+            kinds.add("other")
+    return frozenset(kinds)
 
 
 def split_sentences(text: str) -> list[str]:

@@ -88,8 +88,11 @@ def build_dataset(url: str, load_exports: Any, dbt: Any, folder: Path, *, scale:
                 sa.text(
                     """
                     INSERT INTO core.outcome_scores
-                        (source_table, source_id, user_id, dimension, score, confidence, model_id, model_version)
-                    SELECT 'kintell_sessions', session_id, participant_user_id, 'confidence', 0.7, 0.9, 'lexicon', '1'
+                        (text_id, source_table, source_id, user_id, dimension, score, confidence, provider, model_id,
+                         model_version, taxonomy_version, text_sha256)
+                    SELECT 'kintell_sessions:' || session_id, 'kintell_sessions', session_id, participant_user_id,
+                           'confidence', 0.7, 0.9, 'lexicon', 'lexicon', '1', '1',
+                           encode(sha256(convert_to(feedback_text, 'UTF8')), 'hex')
                       FROM raw.kintell_sessions WHERE feedback_text IS NOT NULL LIMIT 20
                     """
                 )

@@ -65,6 +65,14 @@ def test_kintell_file_flows_through_raw_core_events_and_api(teei_env: Any, jetst
     assert "sessions_small.csv" in result.output
     engine = teei_env.engine
 
+    # Q2Q read every text of the file once and the summary says so
+    texts = rows(engine, "SELECT count(*) AS n FROM core.texts")[0]["n"]
+    ledger = rows(engine, "SELECT status, count(*) AS n FROM ops.q2q_scored_texts GROUP BY status")
+    scored = sum(row["n"] for row in ledger if row["status"] == "scored")
+    assert texts > 0 and scored > 0
+    assert "texts scored (Q2Q, rules): " in result.output
+    assert rows(engine, "SELECT count(*) AS n FROM core.outcome_scores")[0]["n"] > 0
+
     # ops.loads: the counts add up
     [load] = rows(engine, "SELECT * FROM ops.loads")
     assert (load["status"], load["rows_in"], load["rows_loaded"], load["rows_quarantined"], load["rows_duplicate"]) == (
@@ -143,6 +151,8 @@ def test_the_same_file_again_is_skipped_and_changes_nothing(teei_env: Any, jetst
     again = teei_run()
 
     assert again.exit_code == 0, again.output
+    # no text changed: Q2Q reads none
+    assert "texts scored (Q2Q, rules): 0, unchanged: " in again.output
     loads = rows(teei_env.engine, "SELECT file_name, status, rows_loaded FROM ops.loads ORDER BY load_id")
     assert [load["status"] for load in loads] == ["succeeded", "skipped", "skipped"]
     assert rows(teei_env.engine, "SELECT * FROM raw.kintell_sessions ORDER BY session_id") == snapshot
