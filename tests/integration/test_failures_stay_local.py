@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typer.testing import CliRunner
 
 from connectors.registry import entity_for_file
 from contracts.events import KintellSessionCompletedV2
+from teei.cli.errors import DATABASE_ERRORS
 from teei.cli.main import app as teei_cli
 from teei.cli.pipeline import mark_abandoned_runs
 from teei.devtools.docs.events import example_payload
@@ -233,6 +235,54 @@ def test_losing_the_database_mid_run_ends_it_in_bounded_time_in_one_line_and_the
         )
         files = {load.file_name for load in after}
         assert files == {load.file_name for load in after if load.status in {"succeeded", "skipped"}}
+    finally:
+        postgres.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_losing_the_database_mid_publish_raises_in_bounded_time_and_nothing_is_lost_or_doubled(
+    jetstream_clean: str,
+) -> None:
+    base = Path(tempfile.mkdtemp(prefix="teei-lost-db-publish-"))
+    base.chmod(0o711)
+    postgres = EmbeddedPostgres(base / "own-postgres", free_port())
+    postgres.start()
+    try:
+        migrate(postgres.url)
+        engine = create_db_engine(postgres.url, pool_size=2)
+        example = example_payload(KintellSessionCompletedV2)
+        with engine.begin() as db:
+            stage_payloads(db, [example.model_copy(update={"session_id": f"S-{i}"}) for i in range(60_000)])
+        outcome: dict[str, Any] = {}
+
+        def publish() -> None:
+            try:
+                outcome["report"] = publish_outbox(engine, jetstream_clean, batch_size=1000)
+            except Exception as exc:
+                outcome["error"] = exc
+
+        publisher = threading.Thread(target=publish)
+        publisher.start()
+        deadline = time.monotonic() + 120
+        while stream_counts(jetstream_clean).get("KINTELL", 0) < 2000:
+            assert publisher.is_alive() and time.monotonic() < deadline, "publishing ended before the database stopped"
+            time.sleep(0.05)
+        postgres.stop()
+        publisher.join(timeout=120)
+
+        assert not publisher.is_alive()  # bounded: it did not wait on a closed connection
+        assert isinstance(outcome.get("error"), DATABASE_ERRORS), outcome
+        postgres.start()
+        engine.dispose()
+        report = publish_outbox(engine, jetstream_clean, batch_size=5000)
+        with engine.connect() as db:
+            unsent: int = db.execute(
+                sa.text("SELECT count(*) FROM ops.event_outbox WHERE sent_at IS NULL")
+            ).scalar_one()
+        engine.dispose()
+        assert report.error is None and unsent == 0
+        # Rows sent before the loss but not yet marked went out again: the server dropped them by Nats-Msg-Id.
+        assert stream_counts(jetstream_clean)["KINTELL"] == 60_000
     finally:
         postgres.stop()
         shutil.rmtree(base, ignore_errors=True)
