@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import psycopg2
 import sqlalchemy.exc
+from dagster_postgres.utils import DagsterPostgresException
 from nats import errors as nats_errors
 from sqlalchemy.engine import make_url
 
@@ -17,6 +18,7 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
     # Dagster's own storage (dagster-postgres) talks through psycopg2.
     psycopg2.OperationalError,
     psycopg2.InterfaceError,
+    DagsterPostgresException,  # its storage giving up after its own retries
 )
 NATS_ERRORS: tuple[type[BaseException], ...] = (
     nats_errors.NoServersError,

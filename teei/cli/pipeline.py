@@ -78,7 +78,10 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
             log_file.parent.mkdir(parents=True, exist_ok=True)
             # dbt's own output (streamed by dagster-dbt to stdout) and Dagster's error logs with their
             # tracebacks go to a log file, not the terminal: the summary tells what failed, in one line each.
-            with log_file.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            # The file stays open after the run: log handlers made during it (Dagster's, SQLAlchemy's) keep
+            # writing there instead of failing on a closed file and printing their own tracebacks.
+            log = log_file.open("w")
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
                 worker.start()
                 materialized = _watch(instance, run_id, worker, total, on_progress)
             summary = PipelineSummary(
@@ -90,7 +93,9 @@ def run_pipeline(settings: Settings, *, on_progress: Any = None) -> PipelineSumm
                 q2q=_materialization_metadata(instance, run_id, OUTCOME_SCORES_KEY),
             )
             if "error" in outcome:
-                summary.error = f"{type(outcome['error']).__name__}: {outcome['error']}"
+                error = outcome["error"]
+                lost = operator_message(error, postgres_url=settings.postgres_url)
+                summary.error = lost or f"{type(error).__name__}: {error}"
             else:
                 result = outcome["result"]
                 summary.succeeded = result.success
@@ -166,7 +171,10 @@ def _materialization_metadata(instance: Any, run_id: str, asset_key: Any) -> dic
     """The metadata values of the run's materialization of `asset_key`, or None when it did not materialize."""
     from dagster import DagsterEventType
 
-    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+    try:
+        records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+    except Exception:  # the storage went away mid-run: the summary reports the run's own error instead
+        return None
     for record in records:
         materialization = record.asset_materialization
         if materialization is not None and materialization.asset_key == asset_key:

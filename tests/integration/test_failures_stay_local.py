@@ -210,8 +210,8 @@ def test_losing_the_database_mid_run_ends_it_in_bounded_time_in_one_line_and_the
         postgres.stop()
         out, err = running.communicate(timeout=120)  # bounded: never waiting on a closed connection
 
-        assert running.returncode == 1
-        assert "Traceback" not in out + err
+        assert running.returncode == 1, out + err
+        assert "Traceback" not in out + err, (out + err)[-3000:]
         error_lines = [line for line in err.splitlines() if line.strip()]
         assert len(error_lines) == 1 and error_lines[0].startswith("error: lost the database"), err
 

@@ -36,6 +36,8 @@ def home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         "TEEI_POSTGRES_PORT": str(free_port()),
         "TEEI_NATS_PORT": str(free_port()),
         "TEEI_NATS_MONITOR_PORT": str(free_port()),
+        # Set here so it is restored afterwards: `teei run` points DAGSTER_HOME at this home for the process.
+        "DAGSTER_HOME": str(home / "dagster"),
     }.items():
         monkeypatch.setenv(name, value)
     for name in ("TEEI_DATABASE_URL", "TEEI_NATS_URL"):
