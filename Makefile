@@ -8,7 +8,7 @@ VENV := .venv/bin
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros -type f 2>/dev/null) dbt_project/dbt_project.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: help install redis-server up test lint bench eval docs validate clean
+.PHONY: help install redis-server httpyac up test lint bench eval docs validate clean
 
 help:
 	@echo "make up     start PostgreSQL + NATS, load the sample data, serve Dagster UI (:3000), API (:8000), dbt docs (:8080)"
@@ -23,7 +23,7 @@ help:
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-install: .venv/.installed $(MANIFEST) redis-server
+install: .venv/.installed $(MANIFEST) redis-server httpyac
 
 # Debian's redis-server, for the test of a rate limit shared through Redis (TEEI_API_RATE_LIMIT_STORAGE):
 # installed when missing and apt-get can (as root); otherwise that test is skipped and says why.
@@ -31,6 +31,15 @@ redis-server:
 	@command -v redis-server >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 		&& { apt-get install -y -qq redis-server >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }; }; } \
 		|| echo "redis-server is not installed (needs apt-get as root): the Redis rate-limit test will be skipped"
+
+# httpyac, which sends the .http files of docs/http/ in the tests: npm ci from tools/httpyac's lockfile
+# into tools/httpyac/node_modules (git-ignored), again only when the lockfile changed. Without npm that
+# test is skipped and says why.
+HTTPYAC_STAMP := tools/httpyac/node_modules/.installed
+httpyac:
+	@[ $(HTTPYAC_STAMP) -nt tools/httpyac/package-lock.json ] || { command -v npm >/dev/null 2>&1 \
+		&& npm ci --prefix tools/httpyac --no-audit --no-fund --loglevel=error && touch $(HTTPYAC_STAMP); } \
+		|| echo "httpyac is not installed (needs npm from Node.js 18+ and its registry): the test of the .http files will be skipped"
 
 # The dbt manifest is built ahead, never parsed when Dagster loads the code location.
 $(MANIFEST): .venv/.installed $(DBT_SOURCES)
@@ -71,4 +80,4 @@ docs: install
 	@echo "dbt docs: dbt_project/target/static_index.html (open it in a browser)"
 
 clean:
-	rm -rf dbt_project/target dbt_project/logs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf dbt_project/target dbt_project/logs .pytest_cache .mypy_cache .ruff_cache tools/httpyac/node_modules
