@@ -8,11 +8,11 @@ VENV := .venv/bin
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros -type f 2>/dev/null) dbt_project/dbt_project.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: help install redis-server httpyac up test lint bench eval docs validate clean
+.PHONY: help install redis-server httpyac up test coverage-floors lint bench eval docs validate clean
 
 help:
 	@echo "make up     start PostgreSQL + NATS, load the sample data, serve Dagster UI (:3000), API (:8000), dbt docs (:8080)"
-	@echo "make test   the whole test suite against real PostgreSQL and NATS (throw-away instances)"
+	@echo "make test   the whole test suite against real PostgreSQL and NATS (throw-away instances), with coverage"
 	@echo "make lint   ruff, mypy, the import-layer contract;  make bench  performance ratios;  make validate  dagster definitions"
 	@echo "make eval   Q2Q quality: every provider on the project's labelled set (test split), figures in .teei/eval/"
 	@echo "make docs   dbt docs (dbt_project/target/static_index.html) and docs/schema.md (ER diagram from the manifest)"
@@ -49,8 +49,24 @@ $(MANIFEST): .venv/.installed $(DBT_SOURCES)
 up: install
 	$(VENV)/teei up
 
+# Coverage of the whole suite: the table (lines not run) printed at the end, HTML in .teei/coverage/html.
+# pytest fails under the overall floor of pyproject.toml ([tool.coverage.report] fail_under); then
+# coverage-floors holds the column mappers and the reading rules to floors of their own.
 test: install
-	$(VENV)/pytest
+	@mkdir -p .teei/coverage
+	$(VENV)/pytest --cov --cov-report=term-missing:skip-covered --cov-report=html
+	@$(MAKE) --no-print-directory coverage-floors
+
+# <percent>:<files>, read from the data of the last `make test` (.teei/coverage/.coverage). One floor per
+# line of the rule: a file under it fails `make test` even when the total is above.
+COVERAGE_FLOORS := 80:connectors/* 80:contracts/field_kinds.py,contracts/fields.py,teei/ingest/record_checks.py
+coverage-floors:
+	@failed=0; for floor in $(COVERAGE_FLOORS); do \
+		minimum=$${floor%%:*}; files=$${floor#*:}; \
+		total=$$($(VENV)/coverage report --include="$$files" --format=total --fail-under="$$minimum") || failed=1; \
+		echo "coverage $$total % of $$files (at least $$minimum %)"; \
+	done; \
+	[ $$failed = 0 ] || { echo "coverage is under a floor: see the table above"; exit 1; }
 
 lint: install
 	$(VENV)/ruff check .
@@ -80,4 +96,4 @@ docs: install
 	@echo "dbt docs: dbt_project/target/static_index.html (open it in a browser)"
 
 clean:
-	rm -rf dbt_project/target dbt_project/logs .pytest_cache .mypy_cache .ruff_cache tools/httpyac/node_modules
+	rm -rf dbt_project/target dbt_project/logs .pytest_cache .mypy_cache .ruff_cache .teei/coverage tools/httpyac/node_modules
