@@ -8,11 +8,11 @@ VENV := .venv/bin
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros -type f 2>/dev/null) dbt_project/dbt_project.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: help install redis-server up test lint bench eval docs validate clean
+.PHONY: help install redis-server httpyac up test coverage-floors lint bench eval docs validate clean
 
 help:
 	@echo "make up     start PostgreSQL + NATS, load the sample data, serve Dagster UI (:3000), API (:8000), dbt docs (:8080)"
-	@echo "make test   the whole test suite against real PostgreSQL and NATS (throw-away instances)"
+	@echo "make test   the whole test suite against real PostgreSQL and NATS (throw-away instances), with coverage"
 	@echo "make lint   ruff, mypy, the import-layer contract;  make bench  performance ratios;  make validate  dagster definitions"
 	@echo "make eval   Q2Q quality: every provider on the project's labelled set (test split), figures in .teei/eval/"
 	@echo "make docs   dbt docs (dbt_project/target/static_index.html) and docs/schema.md (ER diagram from the manifest)"
@@ -23,7 +23,7 @@ help:
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-install: .venv/.installed $(MANIFEST) redis-server
+install: .venv/.installed $(MANIFEST) redis-server httpyac
 
 # Debian's redis-server, for the test of a rate limit shared through Redis (TEEI_API_RATE_LIMIT_STORAGE):
 # installed when missing and apt-get can (as root); otherwise that test is skipped and says why.
@@ -31,6 +31,15 @@ redis-server:
 	@command -v redis-server >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 		&& { apt-get install -y -qq redis-server >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }; }; } \
 		|| echo "redis-server is not installed (needs apt-get as root): the Redis rate-limit test will be skipped"
+
+# httpyac, which sends the .http files of docs/http/ in the tests: npm ci from tools/httpyac's lockfile
+# into tools/httpyac/node_modules (git-ignored), again only when the lockfile changed. Without npm that
+# test is skipped and says why.
+HTTPYAC_STAMP := tools/httpyac/node_modules/.installed
+httpyac:
+	@[ $(HTTPYAC_STAMP) -nt tools/httpyac/package-lock.json ] || { command -v npm >/dev/null 2>&1 \
+		&& npm ci --prefix tools/httpyac --no-audit --no-fund --loglevel=error && touch $(HTTPYAC_STAMP); } \
+		|| echo "httpyac is not installed (needs npm from Node.js 18+ and its registry): the test of the .http files will be skipped"
 
 # The dbt manifest is built ahead, never parsed when Dagster loads the code location.
 $(MANIFEST): .venv/.installed $(DBT_SOURCES)
@@ -40,8 +49,24 @@ $(MANIFEST): .venv/.installed $(DBT_SOURCES)
 up: install
 	$(VENV)/teei up
 
+# Coverage of the whole suite: the table (lines not run) printed at the end, HTML in .teei/coverage/html.
+# pytest fails under the overall floor of pyproject.toml ([tool.coverage.report] fail_under); then
+# coverage-floors holds the column mappers and the reading rules to floors of their own.
 test: install
-	$(VENV)/pytest
+	@mkdir -p .teei/coverage
+	$(VENV)/pytest --cov --cov-report=term-missing:skip-covered --cov-report=html
+	@$(MAKE) --no-print-directory coverage-floors
+
+# <percent>:<files>, read from the data of the last `make test` (.teei/coverage/.coverage). One floor per
+# line of the rule: a file under it fails `make test` even when the total is above.
+COVERAGE_FLOORS := 80:connectors/* 80:contracts/field_kinds.py,contracts/fields.py,teei/ingest/record_checks.py
+coverage-floors:
+	@failed=0; for floor in $(COVERAGE_FLOORS); do \
+		minimum=$${floor%%:*}; files=$${floor#*:}; \
+		total=$$($(VENV)/coverage report --include="$$files" --format=total --fail-under="$$minimum") || failed=1; \
+		echo "coverage $$total % of $$files (at least $$minimum %)"; \
+	done; \
+	[ $$failed = 0 ] || { echo "coverage is under a floor: see the table above"; exit 1; }
 
 lint: install
 	$(VENV)/ruff check .
@@ -71,4 +96,4 @@ docs: install
 	@echo "dbt docs: dbt_project/target/static_index.html (open it in a browser)"
 
 clean:
-	rm -rf dbt_project/target dbt_project/logs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf dbt_project/target dbt_project/logs .pytest_cache .mypy_cache .ruff_cache .teei/coverage tools/httpyac/node_modules
