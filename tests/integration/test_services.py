@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from teei.cli.main import app as teei_cli
 from teei.devtools.services import EmbeddedNats, EmbeddedPostgres, ServiceError, Services, free_port
 from teei.platform.migrate import head_revision
-from teei.platform.settings import load_settings
+from teei.platform.settings import get_settings, load_settings
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,10 @@ def home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         monkeypatch.setenv(name, value)
     for name in ("TEEI_DATABASE_URL", "TEEI_NATS_URL"):
         monkeypatch.delenv(name, raising=False)
+    # The Dagster resources read the process-wide settings: read them again from this environment.
+    get_settings.cache_clear()
     yield home
+    get_settings.cache_clear()
     Services(load_settings()).stop()
     shutil.rmtree(base, ignore_errors=True)
 
